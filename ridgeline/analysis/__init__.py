@@ -1,0 +1,1 @@
+"""Computations over ledger data: pure functions, testable without a database."""

@@ -1,0 +1,728 @@
+"""The ledger: ridgeline's Python API over one storage backend.
+
+Everything that reads or writes a ledger goes through `Ledger`; the CLI, the servers,
+hooks and importers are thin layers over it. Each public write is one durable transaction,
+unless it runs inside `with ledger.transaction():`, which makes a group of writes (an
+import, say) land together or not at all.
+
+Names are the public identity of objectives, versions and regimes; integer ids are the
+identity of runs and memory items. A version or regime named for the first time is
+created on the spot, so an agent can record a run of `gpu_v3` without declaring it first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ridgeline.analysis.frontier import RunPoint, compute_frontier, is_counted
+from ridgeline.errors import ConflictError, InputError, NotFoundError
+from ridgeline.location import resolve_location
+from ridgeline.models import (
+    DIRECTIONS,
+    INTENTS,
+    OUTCOMES,
+    VERSION_STATUSES,
+    Event,
+    MemoryItem,
+    Objective,
+    Regime,
+    Run,
+    Version,
+    from_timestamp,
+    to_timestamp,
+)
+from ridgeline.storage import Cursor, Storage, open_storage
+from ridgeline.storage.base import iterate_chunks
+
+# SQLite allows 32,766 bound parameters per statement; stay far below for IN (...) lists.
+_CHUNK = 500
+
+_RUN_COLUMNS = (
+    "r.id, r.at, v.name, r.intent, r.outcome, r.reason, r.commit_sha, r.dirty, r.diff_hash, "
+    "r.tool_calls, r.duration, r.command, r.exit_status, r.description, r.source, "
+    "r.source_line, r.key, r.agent, r.session"
+)
+
+
+def open(location: str | Path | None = None) -> Ledger:  # noqa: A001 - mirrors builtins.open
+    """Open the ledger at a path or PostgreSQL URL, creating it if needed.
+
+    Args:
+        location: a SQLite file, a `postgresql://` URL, or None for RIDGELINE_DB or the
+            default (inside the git directory of the current repository, else
+            `./ridgeline.db`).
+    """
+    return Ledger(open_storage(resolve_location(location)))
+
+
+def parse_time(value: datetime | str | float | int | None, field: str = "at") -> float:
+    """Seconds since the epoch from a datetime, an ISO-8601 string or a number; now if None."""
+    if value is None:
+        return time.time()
+    if isinstance(value, datetime):
+        return to_timestamp(value)
+    if isinstance(value, bool):
+        raise InputError(f"expected a time, got {value!r}", field=field)
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise InputError(f"expected a finite time, got {value!r}", field=field)
+        return float(value)
+    try:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"expected an ISO-8601 time such as 2026-04-20T09:30:00Z, got {value!r}", field=field
+        ) from None
+    return to_timestamp(moment)
+
+
+def parse_metric_value(name: str, value: Any) -> float | None:
+    """A metric as a float; None and NaN mean 'no value'. Strings must be plain numbers."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"expected a number, got {value!r}", field=name)
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise InputError(f"expected a number, got {value!r}", field=name) from None
+    return None if math.isnan(number) else number
+
+
+def _choice(value: str, allowed: Sequence[str], field: str) -> str:
+    if value not in allowed:
+        raise InputError(f"expected one of {', '.join(allowed)}, got {value!r}", field=field)
+    return value
+
+
+def _clean_name(value: str, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError("a name must be a non-empty string", field=field)
+    return value.strip()
+
+
+class Ledger:
+    """One optimization effort's memory. Use `ridgeline.open()` to get one."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._local = threading.local()
+        self._version_ids: dict[str, int] = {}
+        self._regime_ids: dict[str, int] = {}
+
+    # -- lifetime -----------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return self.storage.location
+
+    @property
+    def artifact_dir(self) -> Path:
+        return self.storage.artifact_dir
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Ledger]:
+        """Group writes: all of them land on a clean exit, none if the block raises."""
+        with self._write():
+            yield self
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Cursor]:
+        active = getattr(self._local, "cursor", None)
+        if active is not None:
+            yield active
+            return
+        try:
+            with self.storage.transaction() as cursor:
+                self._local.cursor = cursor
+                yield cursor
+        except BaseException:
+            # Ids handed out inside a rolled-back transaction no longer exist.
+            self._version_ids.clear()
+            self._regime_ids.clear()
+            raise
+        finally:
+            self._local.cursor = None
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        # Inside a transaction, read through it so the block sees its own writes.
+        active = getattr(self._local, "cursor", None)
+        if active is not None:
+            return active.execute(sql, params)
+        return self.storage.query(sql, params)
+
+    # -- objectives -------------------------------------------------------------------
+
+    def add_objective(
+        self,
+        name: str,
+        direction: str,
+        *,
+        unit: str | None = None,
+        baseline: float | None = None,
+        ideal: float | None = None,
+    ) -> Objective:
+        """Declare an objective, or update the one of that name.
+
+        Args:
+            name: the metric's name as runs report it (`tok_per_sec`).
+            direction: "max" or "min".
+            unit: shown on charts and in the brief.
+            baseline: a reference figure to beat (a competitor's, the starting point).
+            ideal: a limit that cannot be passed (a roofline, zero loss).
+        """
+        name = _clean_name(name, "name")
+        direction = _choice(direction, DIRECTIONS, "direction")
+        baseline = parse_metric_value("baseline", baseline)
+        ideal = parse_metric_value("ideal", ideal)
+        with self._write() as cursor:
+            cursor.execute(
+                "INSERT INTO objectives (name, direction, unit, baseline, ideal, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "direction = excluded.direction, unit = excluded.unit, "
+                "baseline = excluded.baseline, ideal = excluded.ideal",
+                (name, direction, unit, baseline, ideal, time.time()),
+            )
+        return Objective(name, direction, unit, baseline, ideal)  # type: ignore[arg-type]
+
+    def objectives(self) -> list[Objective]:
+        rows = self._read(
+            "SELECT name, direction, unit, baseline, ideal FROM objectives ORDER BY id"
+        )
+        return [Objective(*row) for row in rows]
+
+    def objective(self, name: str) -> Objective:
+        for objective in self.objectives():
+            if objective.name == name:
+                return objective
+        raise NotFoundError(f"no objective named {name!r}; add it with 'ridgeline objective add'")
+
+    # -- regimes ----------------------------------------------------------------------
+
+    def set_regime(self, name: str, description: str | None = None) -> Regime:
+        """Create a regime (a family of techniques), or update its description."""
+        name = _clean_name(name, "regime")
+        with self._write() as cursor:
+            self._regime_id(cursor, name)
+            if description is not None:
+                cursor.execute(
+                    "UPDATE regimes SET description = ? WHERE name = ?", (description, name)
+                )
+        return self.regime(name)
+
+    def regime(self, name: str) -> Regime:
+        row = self._read("SELECT name, description FROM regimes WHERE name = ?", (name,))
+        if not row:
+            raise NotFoundError(f"no regime named {name!r}")
+        return Regime(*row[0])
+
+    def regimes(self) -> list[Regime]:
+        return [Regime(*row) for row in self._read("SELECT name, description FROM regimes ORDER BY id")]
+
+    def _regime_id(self, cursor: Cursor, name: str) -> int:
+        if name in self._regime_ids:
+            return self._regime_ids[name]
+        cursor.execute(
+            "INSERT INTO regimes (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            (name, time.time()),
+        )
+        regime_id = cursor.one("SELECT id FROM regimes WHERE name = ?", (name,))[0]
+        self._regime_ids[name] = regime_id
+        return regime_id
+
+    # -- versions ---------------------------------------------------------------------
+
+    def set_version(
+        self,
+        name: str,
+        *,
+        parents: Sequence[str] | None = None,
+        regime: str | None = None,
+        status: str | None = None,
+        commit: str | None = None,
+        description: str | None = None,
+    ) -> Version:
+        """Create a version or change the fields given; fields left None are kept.
+
+        Args:
+            name: the version's name (`gpu_v10`).
+            parents: the versions it descends from, replacing any recorded before; a
+                parent named for the first time is created too.
+            regime: the family of technique it belongs to.
+            status: "committed", "failed" or "exploring".
+            commit: the git commit that holds it.
+            description: what it changes.
+
+        Raises:
+            ConflictError: a version would become its own ancestor.
+        """
+        name = _clean_name(name, "version")
+        if status is not None:
+            _choice(status, VERSION_STATUSES, "status")
+        with self._write() as cursor:
+            version_id = self._version_id(cursor, name)
+            updates: dict[str, Any] = {
+                "status": status,
+                "commit_sha": commit,
+                "description": description,
+            }
+            if regime is not None:
+                updates["regime_id"] = self._regime_id(cursor, _clean_name(regime, "regime"))
+            for column, value in updates.items():
+                if value is not None:
+                    cursor.execute(
+                        f"UPDATE versions SET {column} = ? WHERE id = ?", (value, version_id)
+                    )
+            if parents is not None:
+                self._set_parents(cursor, name, version_id, parents)
+        return self.version(name)
+
+    def _set_parents(
+        self, cursor: Cursor, name: str, version_id: int, parents: Sequence[str]
+    ) -> None:
+        parent_ids = []
+        for parent in dict.fromkeys(_clean_name(p, "parent") for p in parents):
+            if parent == name:
+                raise ConflictError(f"version {name!r} cannot be its own parent")
+            parent_id = self._version_id(cursor, parent)
+            if name in self._ancestors(cursor, parent):
+                raise ConflictError(
+                    f"version {name!r} cannot have parent {parent!r}: {parent!r} already "
+                    f"descends from {name!r}"
+                )
+            parent_ids.append(parent_id)
+        cursor.execute("DELETE FROM version_parents WHERE version_id = ?", (version_id,))
+        cursor.executemany(
+            "INSERT INTO version_parents (version_id, parent_id, position) VALUES (?, ?, ?)",
+            [(version_id, parent_id, i) for i, parent_id in enumerate(parent_ids)],
+        )
+
+    def _ancestors(self, cursor: Cursor, name: str) -> set[str]:
+        rows = cursor.execute(
+            "SELECT v.name, p.name FROM version_parents vp "
+            "JOIN versions v ON v.id = vp.version_id JOIN versions p ON p.id = vp.parent_id"
+        )
+        parents_of: dict[str, list[str]] = defaultdict(list)
+        for child, parent in rows:
+            parents_of[child].append(parent)
+        seen: set[str] = set()
+        stack = [name]
+        while stack:
+            for parent in parents_of.get(stack.pop(), []):
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
+
+    def _version_id(self, cursor: Cursor, name: str) -> int:
+        if name in self._version_ids:
+            return self._version_ids[name]
+        row = cursor.one("SELECT id FROM versions WHERE name = ?", (name,))
+        if row is None:
+            cursor.execute(
+                "INSERT INTO versions (name, created_at) VALUES (?, ?) "
+                "ON CONFLICT (name) DO NOTHING",
+                (name, time.time()),
+            )
+            row = cursor.one("SELECT id FROM versions WHERE name = ?", (name,))
+        self._version_ids[name] = row[0]
+        return row[0]
+
+    def version(self, name: str) -> Version:
+        for version in self._load_versions("WHERE v.name = ?", (name,)):
+            return version
+        raise NotFoundError(f"no version named {name!r}")
+
+    def versions(self) -> list[Version]:
+        """Every version, in the order they were first named."""
+        return self._load_versions("", ())
+
+    def _load_versions(self, where: str, params: Sequence[Any]) -> list[Version]:
+        rows = self._read(
+            "SELECT v.id, v.name, g.name, v.commit_sha, v.status, v.description, v.created_at "
+            f"FROM versions v LEFT JOIN regimes g ON g.id = v.regime_id {where} ORDER BY v.id",
+            params,
+        )
+        parents: dict[int, list[str]] = defaultdict(list)
+        for child_id, parent in self._read(
+            "SELECT vp.version_id, p.name FROM version_parents vp "
+            "JOIN versions p ON p.id = vp.parent_id ORDER BY vp.version_id, vp.position"
+        ):
+            parents[child_id].append(parent)
+        return [
+            Version(
+                name=name,
+                parents=tuple(parents.get(version_id, ())),
+                regime=regime,
+                commit=commit,
+                status=status,
+                description=description,
+                created_at=from_timestamp(created_at),
+            )
+            for version_id, name, regime, commit, status, description, created_at in rows
+        ]
+
+    # -- runs -------------------------------------------------------------------------
+
+    def record(
+        self,
+        version: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        *,
+        intent: str = "attempt",
+        outcome: str = "ok",
+        reason: str | None = None,
+        at: datetime | str | float | None = None,
+        commit: str | None = None,
+        tool_calls: int | None = None,
+        duration: float | None = None,
+        command: str | None = None,
+        exit_status: int | None = None,
+        description: str | None = None,
+        artifacts: Iterable[str] = (),
+        dirty: bool | None = None,
+        diff_hash: str | None = None,
+        source: str | None = None,
+        source_line: int | None = None,
+        key: str | None = None,
+        agent: str | None = None,
+        session: str | None = None,
+    ) -> Run:
+        """Record one benchmark run and return it once it is durable.
+
+        Args:
+            version: the code state that ran; created if new.
+            metrics: values by metric name; None or NaN mean the metric has no value.
+            intent: "attempt", "validation" or "debug".
+            outcome: "ok" or "crash"; a crash may carry no metric.
+            reason: why it crashed, or anything notable about the outcome.
+            at: when it ran (datetime, ISO-8601 string or epoch seconds); now by default.
+            key: an idempotency key. Recording the same key twice returns the first run
+                and writes nothing, so a retried write is never counted twice.
+            source, source_line: provenance, for runs imported from a file.
+
+        Raises:
+            InputError: a value of the wrong kind, naming the field.
+        """
+        values = self._check_run(metrics, intent, outcome, tool_calls)
+        timestamp = parse_time(at)
+        key = key or uuid.uuid4().hex
+        artifacts = tuple(dict.fromkeys(artifacts))
+        with self._write() as cursor:
+            version_id = self._version_id(cursor, _clean_name(version, "version")) if version else None
+            inserted = cursor.execute(
+                "INSERT INTO runs (key, at, version_id, intent, outcome, reason, commit_sha, "
+                "dirty, diff_hash, tool_calls, duration, command, exit_status, description, "
+                "source, source_line, agent, session, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING RETURNING id",
+                (
+                    key, timestamp, version_id, intent, outcome, reason, commit,
+                    None if dirty is None else int(dirty), diff_hash, tool_calls, duration,
+                    command, exit_status, description, source, source_line, agent, session,
+                    time.time(),
+                ),
+            )
+            if not inserted:
+                existing = cursor.one("SELECT id FROM runs WHERE key = ?", (key,))
+                return self._load_runs("WHERE r.id = ?", (existing[0],))[0]
+            run_id = inserted[0][0]
+            cursor.executemany(
+                "INSERT INTO run_metrics (run_id, name, value) VALUES (?, ?, ?)",
+                [(run_id, name, value) for name, value in values.items()],
+            )
+            cursor.executemany(
+                "INSERT INTO run_artifacts (run_id, path) VALUES (?, ?)",
+                [(run_id, path) for path in artifacts],
+            )
+        return Run(
+            id=run_id, at=from_timestamp(timestamp), version=version, metrics=values,
+            intent=intent, outcome=outcome, reason=reason, commit=commit,  # type: ignore[arg-type]
+            dirty=dirty, diff_hash=diff_hash, tool_calls=tool_calls, duration=duration,
+            command=command, exit_status=exit_status, description=description,
+            artifacts=artifacts, source=source, source_line=source_line, key=key,
+            agent=agent, session=session,
+        )
+
+    @staticmethod
+    def _check_run(
+        metrics: Mapping[str, Any] | None, intent: str, outcome: str, tool_calls: int | None
+    ) -> dict[str, float | None]:
+        _choice(intent, INTENTS, "intent")
+        _choice(outcome, OUTCOMES, "outcome")
+        if tool_calls is not None and (isinstance(tool_calls, bool) or not isinstance(tool_calls, int) or tool_calls < 0):
+            raise InputError(f"expected a whole number of at least 0, got {tool_calls!r}", field="tool_calls")
+        values = {
+            _clean_name(name, "metric"): parse_metric_value(name, value)
+            for name, value in (metrics or {}).items()
+        }
+        if outcome == "ok" and not any(v is not None for v in values.values()):
+            raise InputError(
+                "an ok run needs at least one metric value; record a run without one as "
+                "outcome 'crash' with a reason",
+                field="metrics",
+            )
+        return values
+
+    def run(self, run_id: int) -> Run:
+        runs = self._load_runs("WHERE r.id = ?", (int(run_id),))
+        if not runs:
+            raise NotFoundError(f"no run {run_id}")
+        return runs[0]
+
+    def runs(
+        self,
+        *,
+        limit: int | None = None,
+        version: str | None = None,
+        intent: str | None = None,
+        outcome: str | None = None,
+        source: str | None = None,
+    ) -> list[Run]:
+        """Runs oldest first; with `limit`, only the newest that many."""
+        clauses, params = [], []
+        for column, value in (
+            ("v.name", version), ("r.intent", intent), ("r.outcome", outcome), ("r.source", source)
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        if limit is None:
+            return self._load_runs(where, params)
+        newest = self._load_runs(where, params, order="DESC", limit=int(limit))
+        return newest[::-1]
+
+    def count_runs(self) -> int:
+        return self._read("SELECT COUNT(*) FROM runs")[0][0]
+
+    def _load_runs(
+        self, where: str, params: Sequence[Any], order: str = "ASC", limit: int | None = None
+    ) -> list[Run]:
+        sql = (
+            f"SELECT {_RUN_COLUMNS} FROM runs r LEFT JOIN versions v ON v.id = r.version_id "
+            f"{where} ORDER BY r.at {order}, r.id {order}"
+        )
+        if limit is not None:
+            sql += f" LIMIT {max(limit, 0):d}"
+        rows = self._read(sql, params)
+        metrics, artifacts = self._run_details([row[0] for row in rows], everything=not where)
+        return [
+            Run(
+                id=row[0], at=from_timestamp(row[1]), version=row[2],
+                metrics=metrics.get(row[0], {}), intent=row[3], outcome=row[4], reason=row[5],
+                commit=row[6], dirty=None if row[7] is None else bool(row[7]),
+                diff_hash=row[8], tool_calls=row[9], duration=row[10], command=row[11],
+                exit_status=row[12], description=row[13],
+                artifacts=tuple(artifacts.get(row[0], ())), source=row[14],
+                source_line=row[15], key=row[16], agent=row[17], session=row[18],
+            )
+            for row in rows
+        ]
+
+    def _run_details(
+        self, run_ids: list[int], everything: bool
+    ) -> tuple[dict[int, dict[str, float | None]], dict[int, list[str]]]:
+        metrics: dict[int, dict[str, float | None]] = defaultdict(dict)
+        artifacts: dict[int, list[str]] = defaultdict(list)
+        if everything:
+            # One scan beats thousands of IN (...) lookups when every run is wanted.
+            metric_rows = self._read("SELECT run_id, name, value FROM run_metrics")
+            artifact_rows = self._read("SELECT run_id, path FROM run_artifacts ORDER BY path")
+        else:
+            metric_rows, artifact_rows = [], []
+            for chunk in iterate_chunks(run_ids, _CHUNK):
+                marks = ", ".join("?" * len(chunk))
+                metric_rows += self._read(
+                    f"SELECT run_id, name, value FROM run_metrics WHERE run_id IN ({marks})", chunk
+                )
+                artifact_rows += self._read(
+                    f"SELECT run_id, path FROM run_artifacts WHERE run_id IN ({marks}) "
+                    "ORDER BY path",
+                    chunk,
+                )
+        for run_id, name, value in metric_rows:
+            metrics[run_id][name] = value
+        for run_id, path in artifact_rows:
+            artifacts[run_id].append(path)
+        return metrics, artifacts
+
+    # -- frontier ---------------------------------------------------------------------
+
+    def run_points(self) -> list[RunPoint]:
+        """Every run reduced to what the frontier needs, in time order."""
+        rows = self._read(
+            "SELECT r.id, r.at, v.name, v.status, r.intent, r.outcome FROM runs r "
+            "LEFT JOIN versions v ON v.id = r.version_id ORDER BY r.at, r.id"
+        )
+        values: dict[int, dict[str, float | None]] = defaultdict(dict)
+        for run_id, name, value in self._read("SELECT run_id, name, value FROM run_metrics"):
+            values[run_id][name] = value
+        return [
+            RunPoint(
+                id=run_id,
+                at=from_timestamp(at),
+                version=version,
+                values=values.get(run_id, {}),
+                counted=is_counted(intent, outcome, status),
+            )
+            for run_id, at, version, status, intent, outcome in rows
+        ]
+
+    def frontier(self) -> dict[str, Any]:
+        """Staircases per objective and, for two or more, the Pareto set and hypervolume.
+
+        Returns the JSON shape of `ridgeline frontier --json`: `objectives`, a list with
+        `name`, `direction`, `best`, `records` and `headroom` for each, plus `pareto` and
+        `hypervolume` when there are two objectives or more.
+        """
+        return compute_frontier(self.objectives(), self.run_points())
+
+    # -- memory: lessons and notes ----------------------------------------------------
+
+    def add_lesson(
+        self, text: str, *, run: int | None = None, tags: Sequence[str] = ()
+    ) -> MemoryItem:
+        """Write down a rule learned from a crash or a failure, with the run that taught it."""
+        return self._add_memory("lesson", text, run=run, tags=tags)
+
+    def add_note(
+        self,
+        text: str,
+        *,
+        tags: Sequence[str] = (),
+        run: int | None = None,
+        scope: str = "ledger",
+    ) -> MemoryItem:
+        """Write a free-form note, tagged for search."""
+        return self._add_memory("note", text, run=run, tags=tags, scope=scope)
+
+    def _add_memory(
+        self,
+        kind: str,
+        text: str,
+        *,
+        run: int | None,
+        tags: Sequence[str],
+        scope: str = "ledger",
+    ) -> MemoryItem:
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"a {kind} needs some text", field="text")
+        tags = tuple(dict.fromkeys(_clean_name(t, "tag") for t in tags))
+        now = time.time()
+        with self._write() as cursor:
+            if run is not None and cursor.one("SELECT 1 FROM runs WHERE id = ?", (run,)) is None:
+                raise NotFoundError(f"no run {run}")
+            item_id = cursor.execute(
+                "INSERT INTO memory_items (kind, text, scope, run_id, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (kind, text, scope, run, now, now),
+            )[0][0]
+            cursor.executemany(
+                "INSERT INTO memory_tags (item_id, tag) VALUES (?, ?)",
+                [(item_id, tag) for tag in tags],
+            )
+            cursor.execute(
+                "INSERT INTO memory_history (item_id, at, action, text, tags, run_id) "
+                "VALUES (?, ?, 'create', ?, ?, ?)",
+                (item_id, now, text, json.dumps(list(tags)), run),
+            )
+        return MemoryItem(
+            id=item_id, kind=kind, text=text, created_at=from_timestamp(now),  # type: ignore[arg-type]
+            updated_at=from_timestamp(now), run=run, tags=tags, scope=scope,
+        )
+
+    def lessons(self) -> list[MemoryItem]:
+        """Every lesson that has not been forgotten, oldest first."""
+        return self._load_memory("lesson")
+
+    def notes(self, tag: str | None = None) -> list[MemoryItem]:
+        """Every note that has not been forgotten, oldest first; only those tagged `tag`."""
+        notes = self._load_memory("note")
+        return [n for n in notes if tag in n.tags] if tag else notes
+
+    def _load_memory(self, kind: str) -> list[MemoryItem]:
+        rows = self._read(
+            "SELECT id, kind, text, created_at, updated_at, run_id, scope, seen, deleted_at "
+            "FROM memory_items WHERE kind = ? AND deleted_at IS NULL ORDER BY created_at, id",
+            (kind,),
+        )
+        tags: dict[int, list[str]] = defaultdict(list)
+        for item_id, tag in self._read("SELECT item_id, tag FROM memory_tags ORDER BY tag"):
+            tags[item_id].append(tag)
+        return [
+            MemoryItem(
+                id=item_id, kind=kind_, text=text, created_at=from_timestamp(created),
+                updated_at=from_timestamp(updated), run=run, tags=tuple(tags.get(item_id, ())),
+                scope=scope, seen=seen,
+                deleted_at=None if deleted is None else from_timestamp(deleted),
+            )
+            for item_id, kind_, text, created, updated, run, scope, seen, deleted in rows
+        ]
+
+    # -- events and settings ----------------------------------------------------------
+
+    def add_event(
+        self,
+        kind: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        at: datetime | str | float | None = None,
+        key: str | None = None,
+    ) -> Event:
+        """Note something that happened to the agent (a compaction, a session start).
+
+        With a `key`, a second event of the same key is not stored again.
+        """
+        kind = _clean_name(kind, "kind")
+        timestamp = parse_time(at)
+        payload = json.dumps(dict(data or {}), sort_keys=True, default=str)
+        with self._write() as cursor:
+            row = cursor.execute(
+                "INSERT INTO events (at, kind, data, key) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING RETURNING id",
+                (timestamp, kind, payload, key),
+            )
+            if not row:
+                row = cursor.execute("SELECT id FROM events WHERE key = ?", (key,))
+        return Event(row[0][0], from_timestamp(timestamp), kind, json.loads(payload))
+
+    def events(self, kind: str | None = None) -> list[Event]:
+        where, params = ("WHERE kind = ?", (kind,)) if kind else ("", ())
+        rows = self._read(f"SELECT id, at, kind, data FROM events {where} ORDER BY at, id", params)
+        return [Event(i, from_timestamp(at), k, json.loads(d)) for i, at, k, d in rows]
+
+    def get_setting(self, name: str, default: Any = None) -> Any:
+        rows = self._read("SELECT value FROM settings WHERE name = ?", (name,))
+        return json.loads(rows[0][0]) if rows else default
+
+    def set_setting(self, name: str, value: Any) -> None:
+        """Store a ledger-wide setting (benchmark patterns, budgets) as JSON."""
+        with self._write() as cursor:
+            cursor.execute(
+                "INSERT INTO settings (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (_clean_name(name, "setting"), json.dumps(value)),
+            )
