@@ -14,11 +14,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from ridgeline.models import Objective, iso
+
+# numpy is imported inside the functions that need it: agent hooks run `ridgeline` on every
+# tool call, and most calls never compute a Pareto set.
 
 
 class RunPoint(NamedTuple):
@@ -88,6 +92,8 @@ def pareto_mask(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
     Two columns take a sort and a sweep, O(n log n); more columns take a sort and a scan
     against the front found so far.
     """
+    import numpy as np
+
     values = np.asarray(values, dtype=float)
     if values.ndim != 2 or values.shape[1] != len(maximize):
         raise ValueError("values must be an (n, d) array with one direction per column")
@@ -109,6 +115,8 @@ def pareto_mask(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
 
 
 def _pareto_two(points: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     # Sort by x descending, then y descending. A point is on the front when it has the best
     # y among points with its own x, and that y beats every y seen at a strictly larger x.
     x, y = points[:, 0], points[:, 1]
@@ -131,6 +139,8 @@ def _pareto_two(points: np.ndarray) -> np.ndarray:
 
 
 def _pareto_many(points: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     # Lexicographic order (best first) means no point is dominated by a later one, so
     # each point only needs checking against the front kept so far.
     order = np.lexsort(tuple(-points[:, k] for k in reversed(range(points.shape[1]))))
@@ -155,6 +165,8 @@ def hypervolume(front: np.ndarray, reference: Sequence[float], maximize: Sequenc
     for any number of objectives by slicing on the first one; meant for fronts of a few
     thousand points at most.
     """
+    import numpy as np
+
     signs = np.array([1.0 if up else -1.0 for up in maximize])
     points = np.asarray(front, dtype=float).reshape(-1, len(maximize)) * signs
     ref = np.asarray(reference, dtype=float) * signs
@@ -163,6 +175,8 @@ def hypervolume(front: np.ndarray, reference: Sequence[float], maximize: Sequenc
 
 
 def _volume(points: np.ndarray) -> float:
+    import numpy as np
+
     # Points are offsets above the origin, larger is better. Slice along the first axis:
     # between consecutive x values, the dominated region is the (d-1)-volume of the points
     # whose x reaches that far.
@@ -216,6 +230,8 @@ def _describe(point: RunPoint | None, name: str) -> dict[str, Any] | None:
 
 
 def _pareto_summary(objectives: Sequence[Objective], points: Sequence[RunPoint]) -> dict:
+    import numpy as np
+
     names = [o.name for o in objectives]
     maximize = [o.direction == "max" for o in objectives]
     candidates = [
