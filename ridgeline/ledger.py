@@ -148,6 +148,16 @@ class Ledger:
         with self._write():
             yield self
 
+    def copy_into(self, other: Ledger, *, replace: bool = False) -> Any:
+        """Copy every row and artifact of this ledger into `other`, ids and keys kept.
+
+        Returns the `ridgeline.migrate.CopyReport`; raises `ConflictError` when `other`
+        holds rows and `replace` is false. See `ridgeline.migrate`.
+        """
+        from ridgeline.migrate import copy_ledger
+
+        return copy_ledger(self.storage, other.storage, replace=replace)
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[Cursor]:
         active = getattr(self._local, "cursor", None)
