@@ -18,6 +18,7 @@ from ridgeline.errors import RidgelineError
 COMMAND_MODULES = [
     "ridgeline.cli.core",
     "ridgeline.cli.memory",
+    "ridgeline.cli.drive",
 ]
 
 

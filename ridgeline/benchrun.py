@@ -1,0 +1,414 @@
+"""Run a benchmark command and record what it did.
+
+`bench()` runs a command (an argv list, never through a shell) once per repeat, passes
+its stdout and stderr through live to the streams it is given, keeps both in a log file
+under the ledger's artifact folder, reads the metrics from the output
+(`ridgeline.outputs`), and records one run per repeat with the git state of the folder
+it ran in. A run is a crash, with its reason, when the command exits non-zero, runs past
+its timeout, prints no value for a required objective, or prints NaN for one.
+
+The version defaults to the commit: HEAD's first ten hex digits on a clean tree, and
+`<sha>+<first 8 of the diff hash>` on a dirty one, so two different dirty states never
+share a name. A version seen for the first time gets as parent the version recorded at
+the previous commit (HEAD's first parent, or HEAD itself for a dirty tree), so `status`
+can list what was tried on top of a version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from ridgeline import gitinfo
+from ridgeline.analysis.frontier import is_counted, staircase
+from ridgeline.errors import InputError
+from ridgeline.ledger import Ledger
+from ridgeline.models import Objective, Run
+from ridgeline.outputs import PATTERNS_SETTING, extract_metrics
+
+logger = logging.getLogger(__name__)
+
+COMMAND_SETTING = "bench.command"
+ARTIFACT_FOLDER = "bench"
+# The exit status `timeout(1)` uses, so scripts that check for it keep working.
+TIMEOUT_EXIT_STATUS = 124
+_KILL_GRACE_SECONDS = 5.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ProcessResult:
+    """What one execution of the command did."""
+
+    exit_status: int | None
+    timed_out: bool
+    duration: float
+    stdout: str
+    stderr: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """One objective's value in a run against the best and the baseline before it."""
+
+    objective: str
+    direction: str
+    value: float | None
+    best: float | None
+    best_version: str | None
+    baseline: float | None
+    record: bool
+
+    @property
+    def change_from_best(self) -> float | None:
+        return _relative(self.value, self.best)
+
+    @property
+    def change_from_baseline(self) -> float | None:
+        return _relative(self.value, self.baseline)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "objective": self.objective,
+            "direction": self.direction,
+            "value": self.value,
+            "best": self.best,
+            "best_version": self.best_version,
+            "baseline": self.baseline,
+            "record": self.record,
+            "change_from_best": self.change_from_best,
+            "change_from_baseline": self.change_from_baseline,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchResult:
+    """One recorded repeat: the run, how the process ended, and the verdict."""
+
+    run: Run
+    exit_status: int
+    comparisons: tuple[Comparison, ...]
+
+    @property
+    def record(self) -> bool:
+        return any(c.record for c in self.comparisons)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run.to_dict(),
+            "exit_status": self.exit_status,
+            "record": self.record,
+            "comparisons": [c.to_dict() for c in self.comparisons],
+        }
+
+
+def _relative(value: float | None, reference: float | None) -> float | None:
+    if value is None or reference is None or reference == 0 or math.isnan(value):
+        return None
+    return (value - reference) / abs(reference)
+
+
+# -- running the process ----------------------------------------------------------------
+
+
+def run_process(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path,
+    timeout: float | None = None,
+    stdout: IO[bytes] | None = None,
+    stderr: IO[bytes] | None = None,
+) -> ProcessResult:
+    """Run `argv` in `cwd`, copying its output to `stdout`/`stderr` as it arrives.
+
+    On timeout the whole process group gets SIGTERM, then SIGKILL after a grace period,
+    so a benchmark's own children do not outlive it.
+
+    Raises:
+        InputError: the command cannot be started (not found, not executable).
+    """
+    started = time.monotonic()
+    try:
+        process = subprocess.Popen(
+            list(argv), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    except OSError as error:
+        raise InputError(f"cannot run {shlex.join(argv)!r}: {error.strerror}",
+                         field="command") from None
+    collected: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
+    pumps = [
+        threading.Thread(target=_pump, args=(process.stdout, stdout, collected["stdout"])),
+        threading.Thread(target=_pump, args=(process.stderr, stderr, collected["stderr"])),
+    ]
+    for pump in pumps:
+        pump.start()
+    timed_out = _wait(process, timeout)
+    for pump in pumps:
+        pump.join()
+    return ProcessResult(
+        exit_status=process.returncode,
+        timed_out=timed_out,
+        duration=time.monotonic() - started,
+        stdout=b"".join(collected["stdout"]).decode("utf-8", errors="replace"),
+        stderr=b"".join(collected["stderr"]).decode("utf-8", errors="replace"),
+    )
+
+
+def _pump(source: IO[bytes], echo: IO[bytes] | None, sink: list[bytes]) -> None:
+    # read1 returns what is available now, so output shows up live, not per 8 KiB.
+    while chunk := source.read1(65536):  # type: ignore[attr-defined]
+        sink.append(chunk)
+        if echo is not None:
+            echo.write(chunk)
+            echo.flush()
+    source.close()
+
+
+def _wait(process: subprocess.Popen, timeout: float | None) -> bool:
+    try:
+        process.wait(timeout=timeout)
+        return False
+    except subprocess.TimeoutExpired:
+        _kill_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=_KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            _kill_group(process, signal.SIGKILL)
+            process.wait()
+        return True
+    except KeyboardInterrupt:
+        _kill_group(process, signal.SIGKILL)
+        process.wait()
+        raise
+
+
+def _kill_group(process: subprocess.Popen, sig: signal.Signals) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass  # it ended between the timeout and the signal
+
+
+# -- artifacts --------------------------------------------------------------------------
+
+
+def save_log(ledger: Ledger, argv: Sequence[str], cwd: Path, result: ProcessResult) -> str:
+    """Write the output to a new log file in the artifact folder; the relative path."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    relative = f"{ARTIFACT_FOLDER}/{stamp}-{uuid.uuid4().hex[:8]}.log"
+    path = artifact_path(ledger, relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"command: {shlex.join(argv)}\ncwd: {cwd}\nexit_status: {result.exit_status}\n"
+        f"timed_out: {str(result.timed_out).lower()}\nduration: {result.duration:.3f}\n"
+    )
+    text = f"{header}--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    return relative
+
+
+def artifact_path(ledger: Ledger, relative: str) -> Path:
+    """The file behind an artifact path stored in the ledger.
+
+    Raises:
+        InputError: the path is absolute or leaves the artifact folder (`../`, a symlink).
+    """
+    root = Path(ledger.artifact_dir).resolve()
+    if Path(relative).is_absolute():
+        raise InputError(f"artifact paths are relative to {root}, got {relative!r}",
+                         field="artifacts")
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise InputError(f"artifact path {relative!r} leaves the artifact folder {root}",
+                         field="artifacts")
+    return path
+
+
+# -- recording --------------------------------------------------------------------------
+
+
+def crash_reason(result: ProcessResult, metrics: dict[str, float],
+                 required: Sequence[str], timeout: float | None) -> str | None:
+    """Why a finished process counts as a crash, or None when it does not."""
+    if result.timed_out:
+        return f"timeout after {timeout:g} s"
+    if result.exit_status != 0:
+        return f"exit status {result.exit_status}"
+    if not metrics:
+        return "no metric in the output"
+    for name in required:
+        if name not in metrics:
+            return f"metric {name} missing from the output"
+        if math.isnan(metrics[name]):
+            return f"metric {name} is NaN"
+    if not required and all(math.isnan(v) for v in metrics.values()):
+        return "every metric is NaN"
+    return None
+
+
+def default_version(state: gitinfo.GitState | None) -> str:
+    """The version name used when none is given: the commit, marked when dirty."""
+    if state is None:
+        raise InputError("not inside a git repository with a commit: name the version "
+                         "with --version", field="--version")
+    if state.dirty:
+        return f"{state.short}+{state.diff_hash[:8]}"  # type: ignore[index]
+    return state.short
+
+
+def bench(
+    ledger: Ledger,
+    argv: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    version: str | None = None,
+    intent: str = "attempt",
+    timeout: float | None = None,
+    repeat: int = 1,
+    required: Sequence[str] | None = None,
+    description: str | None = None,
+    stdout: IO[bytes] | None = None,
+    stderr: IO[bytes] | None = None,
+) -> list[BenchResult]:
+    """Run a benchmark `repeat` times and record one run per repetition.
+
+    Args:
+        ledger: where runs go; its setting `bench.patterns` adds extraction patterns.
+        argv: the command, as a list (no shell).
+        cwd: where to run it; the current directory by default. Its git state is recorded.
+        version: the version name; see the module docstring for the default.
+        intent: "attempt", "validation" or "debug".
+        timeout: seconds before the command is stopped and recorded as a crash.
+        repeat: how many times to run it.
+        required: objectives whose value must be present and not NaN; by default every
+            objective the ledger declares.
+        description: stored with each run.
+        stdout, stderr: binary streams that receive the benchmark's output live.
+
+    Returns:
+        One result per repetition, in order.
+
+    Raises:
+        InputError: an empty command, a repeat below 1, or a bad pattern setting.
+    """
+    if not argv:
+        raise InputError("no benchmark command given; put it after --", field="command")
+    if repeat < 1:
+        raise InputError(f"expected a repeat of at least 1, got {repeat}", field="--repeat")
+    folder = Path(cwd or Path.cwd()).resolve()
+    state = gitinfo.current_state(folder)
+    version = version or default_version(state)
+    _prepare_version(ledger, folder, version, state)
+    ledger.set_setting(COMMAND_SETTING, shlex.join(argv))
+    patterns = ledger.get_setting(PATTERNS_SETTING, []) or []
+    if required is None:
+        required = [o.name for o in ledger.objectives()]
+
+    results = []
+    for _ in range(repeat):
+        process = run_process(argv, cwd=folder, timeout=timeout, stdout=stdout, stderr=stderr)
+        metrics = extract_metrics(process.stdout + "\n" + process.stderr, patterns)
+        results.append(_record(ledger, argv, folder, state, version, intent, description,
+                               process, metrics, required, timeout))
+    return results
+
+
+def _prepare_version(ledger: Ledger, folder: Path, version: str,
+                     state: gitinfo.GitState | None) -> None:
+    known = {v.name: v for v in ledger.versions()}
+    if state is None:
+        return
+    existing = known.get(version)
+    if existing is None:
+        parent = _parent_version(folder, state, known)
+        ledger.set_version(
+            version,
+            parents=[parent] if parent else None,
+            commit=None if state.dirty else state.commit,
+        )
+    elif existing.commit is None and not state.dirty:
+        ledger.set_version(version, commit=state.commit)
+
+
+def _parent_version(folder: Path, state: gitinfo.GitState, known: dict) -> str | None:
+    by_commit = {v.commit: v.name for v in known.values() if v.commit}
+    candidates = [state.commit] if state.dirty else []
+    candidates += gitinfo.recent_commits(folder, limit=50)[1:]
+    for commit in candidates:
+        if commit in by_commit:
+            return by_commit[commit]
+    return None
+
+
+def _record(ledger, argv, folder, state, version, intent, description, process, metrics,
+            required, timeout) -> BenchResult:
+    before = _standing(ledger)
+    reason = crash_reason(process, metrics, required, timeout)
+    log = save_log(ledger, argv, folder, process)
+    exit_status = TIMEOUT_EXIT_STATUS if process.timed_out else process.exit_status
+    run = ledger.record(
+        version=version,
+        metrics=metrics,
+        intent=intent,
+        outcome="crash" if reason else "ok",
+        reason=reason,
+        commit=state.commit if state else None,
+        dirty=state.dirty if state else None,
+        diff_hash=state.diff_hash if state else None,
+        duration=round(process.duration, 6),
+        command=shlex.join(argv),
+        exit_status=exit_status,
+        description=description,
+        artifacts=[log],
+    )
+    status = ledger.version(version).status
+    counted = is_counted(run.intent, run.outcome, status)
+    comparisons = tuple(
+        _compare(objective, run, counted, *before.get(objective.name, (None, None, None)))
+        for objective in ledger.objectives()
+    )
+    return BenchResult(run=run, exit_status=exit_status or 0, comparisons=comparisons)
+
+
+def _standing(ledger: Ledger) -> dict[str, tuple[float | None, str | None, float | None]]:
+    """Per objective: the best value so far, its version, and the baseline."""
+    points = ledger.run_points()
+    standing = {}
+    for objective in ledger.objectives():
+        records = staircase(points, objective)
+        best = records[-1] if records else None
+        baseline = objective.baseline
+        if baseline is None and records:
+            baseline = records[0].values[objective.name]
+        standing[objective.name] = (
+            best.values[objective.name] if best else None,
+            best.version if best else None,
+            baseline,
+        )
+    return standing
+
+
+def _compare(objective: Objective, run: Run, counted: bool, best: float | None,
+             best_version: str | None, baseline: float | None) -> Comparison:
+    value = run.metrics.get(objective.name)
+    usable = value is not None and not math.isnan(value)
+    record = counted and usable and (best is None or objective.better(value, best))
+    return Comparison(
+        objective=objective.name, direction=objective.direction,
+        value=value if usable else None, best=best, best_version=best_version,
+        baseline=baseline, record=bool(record),
+    )
