@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "ridgeline.cli.core",
     "ridgeline.cli.memory",
     "ridgeline.cli.drive",
+    "ridgeline.cli.teams",
 ]
 
 
