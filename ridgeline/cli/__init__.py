@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "ridgeline.cli.memory",
     "ridgeline.cli.drive",
     "ridgeline.cli.teams",
+    "ridgeline.cli.importing",
+    "ridgeline.cli.demo",
 ]
 
 
