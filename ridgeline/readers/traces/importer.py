@@ -1,0 +1,111 @@
+"""Recording what a transcript shows into a ledger.
+
+Each benchmark run becomes a run (its metrics, `crash` on a non-zero exit, the tool
+calls so far, its time and command), each session and compaction an event. Every write
+carries an idempotency key made from the transcript's fingerprint (a hash of its first
+64 KiB, which stays the same while a live transcript grows and when the file is moved)
+and the line, so importing a file again, or a longer copy of it, adds only what is new.
+All text passes through `redact` first, and the whole import is one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+from ridgeline.readers.traces.model import BenchRun, TraceAnalysis
+from ridgeline.redact import redact
+
+logger = logging.getLogger(__name__)
+
+_FINGERPRINT_BYTES = 64 * 1024
+
+
+def fingerprint(path: Path) -> str:
+    with path.open("rb") as stream:
+        head = stream.read(_FINGERPRINT_BYTES)
+    return hashlib.sha256(head).hexdigest()[:16]
+
+
+def import_trace(ledger: Any, path: str | Path, analysis: TraceAnalysis | None = None,
+                 **analyze_options: Any) -> dict[str, Any]:
+    """Record a transcript's benchmark runs, sessions and compactions in `ledger`.
+
+    Args:
+        ledger: an open `ridgeline.Ledger`.
+        path: the transcript.
+        analysis: an analysis already made of it; read afresh when None.
+        **analyze_options: passed to `analyze_trace` (`bench_pattern`, ...).
+
+    Returns:
+        Counts: `runs` (new runs written), `events` (new events), `skipped` (benchmark
+        commands with neither a metric nor a failure to record) and `format`.
+    """
+    from ridgeline.readers.traces import analyze_trace
+
+    path = Path(path)
+    if analysis is None:
+        analysis = analyze_trace(path, **analyze_options)
+    print_key = fingerprint(path)
+    fallback_time = path.stat().st_mtime
+    runs_before, events_before = ledger.count_runs(), len(ledger.events())
+    skipped = []
+    with ledger.transaction():
+        for run in analysis.runs:
+            if not _record_run(ledger, run, analysis, print_key, fallback_time):
+                skipped.append(run.line)
+        for session in analysis.sessions:
+            _add_event(ledger, "session_start", session, print_key, fallback_time)
+        for compaction in analysis.compactions:
+            _add_event(ledger, "compaction", compaction, print_key, fallback_time)
+    if skipped:
+        logger.info("%s: %d benchmark commands showed no metric and no failure (lines %s)",
+                    path, len(skipped), ", ".join(map(str, skipped[:20])))
+    return {
+        "format": analysis.format,
+        "runs": ledger.count_runs() - runs_before,
+        "events": len(ledger.events()) - events_before,
+        "skipped": skipped,
+        "malformed": analysis.malformed_count,
+    }
+
+
+def _record_run(ledger: Any, run: BenchRun, analysis: TraceAnalysis, print_key: str,
+                fallback_time: float) -> bool:
+    metrics = {name: value for name, value in run.metrics.items() if not math.isnan(value)}
+    if run.crashed:
+        outcome, reason = "crash", f"exit status {run.exit_status}"
+    elif metrics:
+        outcome, reason = "ok", None
+    elif run.metrics:
+        outcome, reason = "crash", "every metric in the output was NaN"
+    else:
+        # No metric and no failure: nothing the ledger could plot.
+        return False
+    ledger.record(
+        metrics=metrics,
+        outcome=outcome,
+        reason=reason,
+        at=run.at if run.at is not None else fallback_time,
+        tool_calls=run.tool_calls,
+        command=redact(run.command)[:2000],
+        exit_status=run.exit_status,
+        description=f"imported from a {analysis.format} transcript",
+        source=analysis.source,
+        source_line=run.line,
+        key=f"trace:{print_key}:run:{run.line}:{run.tool_calls}",
+        session=run.session,
+    )
+    return True
+
+
+def _add_event(ledger: Any, kind: str, entry: dict[str, Any], print_key: str,
+               fallback_time: float) -> None:
+    data = {name: redact(value) if isinstance(value, str) else value
+            for name, value in entry.items() if name != "time"}
+    at = entry.get("time")
+    ledger.add_event(kind, data, at=at if at is not None else fallback_time,
+                     key=f"trace:{print_key}:{kind}:{entry['line']}")
