@@ -41,6 +41,8 @@ from ridgeline.models import (
     from_timestamp,
     to_timestamp,
 )
+from ridgeline.recall import memory
+from ridgeline.recall import search as recall_search
 from ridgeline.storage import Cursor, Storage, open_storage
 from ridgeline.storage.base import iterate_chunks
 
@@ -528,6 +530,54 @@ class Ledger:
     def count_runs(self) -> int:
         return self._read("SELECT COUNT(*) FROM runs")[0][0]
 
+    def run_totals(self) -> dict[str, Any]:
+        """Counts and extent of all runs in one aggregate query (for the brief).
+
+        Returns a dict with `runs`, `crashes`, `validations`, `debug`, `first_at` and
+        `last_at` (datetimes or None) and `tool_calls` (the largest count reported).
+        """
+        row = self._read(
+            "SELECT COUNT(*), "
+            "SUM(CASE WHEN outcome = 'crash' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN intent = 'validation' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN intent = 'debug' THEN 1 ELSE 0 END), "
+            "MIN(at), MAX(at), MAX(tool_calls) FROM runs"
+        )[0]
+        return {
+            "runs": row[0], "crashes": row[1] or 0, "validations": row[2] or 0,
+            "debug": row[3] or 0,
+            "first_at": None if row[4] is None else from_timestamp(row[4]),
+            "last_at": None if row[5] is None else from_timestamp(row[5]),
+            "tool_calls": row[6],
+        }
+
+    def best_point(self, objective: Objective, before: RunPoint | None = None) -> RunPoint | None:
+        """The counted run with the best value of `objective`, earliest on a tie.
+
+        With `before`, only runs earlier than that one count, so calling it again with the
+        answer walks the staircase of records backwards, one indexed query a step.
+        """
+        order, beyond = ("DESC", "<") if objective.direction == "max" else ("ASC", ">")
+        where, params = "", [objective.name]
+        if before is not None:
+            # Every earlier run is strictly worse than a record, so the value bound lets the
+            # index start just below it instead of skipping every later, better run.
+            at = to_timestamp(before.at)
+            where = f"AND m.value {beyond} ? AND (r.at < ? OR (r.at = ? AND r.id < ?)) "
+            params = [*params, before.values[objective.name], at, at, before.id]
+        rows = self._read(
+            "SELECT r.id, r.at, v.name, m.value FROM run_metrics m "
+            "JOIN runs r ON r.id = m.run_id LEFT JOIN versions v ON v.id = r.version_id "
+            "WHERE m.name = ? AND m.value IS NOT NULL AND r.intent = 'attempt' "
+            "AND r.outcome = 'ok' AND (v.status IS NULL OR v.status <> 'failed') "
+            f"{where}ORDER BY m.value {order}, r.at, r.id LIMIT 1",
+            params,
+        )
+        if not rows:
+            return None
+        run_id, at, version, value = rows[0]
+        return RunPoint(run_id, from_timestamp(at), version, {objective.name: value}, True)
+
     def _load_runs(
         self, where: str, params: Sequence[Any], order: str = "ASC", limit: int | None = None
     ) -> list[Run]:
@@ -611,12 +661,34 @@ class Ledger:
         return compute_frontier(self.objectives(), self.run_points())
 
     # -- memory: lessons and notes ----------------------------------------------------
+    # The logic lives in ridgeline.recall; these methods only name the public API.
 
     def add_lesson(
-        self, text: str, *, run: int | None = None, tags: Sequence[str] = ()
+        self,
+        text: str,
+        *,
+        run: int | None = None,
+        tags: Sequence[str] = (),
+        scope: str = "ledger",
     ) -> MemoryItem:
-        """Write down a rule learned from a crash or a failure, with the run that taught it."""
-        return self._add_memory("lesson", text, run=run, tags=tags)
+        """Write down a rule learned from a crash or a failure, with the run that taught it.
+
+        A lesson that repeats one of the same scope (same words, or word sets at least
+        `ridgeline.recall.text.DUPLICATE_THRESHOLD` alike) is not stored twice: the
+        earlier lesson is returned with its `seen` count raised and the new wording, run
+        and tags recorded in its history.
+
+        Args:
+            text: the lesson, at most 1 MiB of UTF-8 text.
+            run: the run that taught it.
+            tags: labels to filter by.
+            scope: "ledger", "agent:NAME" or "session:ID".
+
+        Raises:
+            InputError: empty, binary or oversized text, or a bad scope or tag.
+            NotFoundError: no such run.
+        """
+        return memory.add_item(self, "lesson", text, run=run, tags=tags, scope=scope)
 
     def add_note(
         self,
@@ -626,71 +698,75 @@ class Ledger:
         run: int | None = None,
         scope: str = "ledger",
     ) -> MemoryItem:
-        """Write a free-form note, tagged for search."""
-        return self._add_memory("note", text, run=run, tags=tags, scope=scope)
+        """Write a free-form note, tagged for search; arguments as for `add_lesson`."""
+        return memory.add_item(self, "note", text, run=run, tags=tags, scope=scope)
 
-    def _add_memory(
-        self,
-        kind: str,
-        text: str,
-        *,
-        run: int | None,
-        tags: Sequence[str],
-        scope: str = "ledger",
+    def update_note(
+        self, item_id: int, *, text: str | None = None, tags: Sequence[str] | None = None
     ) -> MemoryItem:
-        if not isinstance(text, str) or not text.strip():
-            raise InputError(f"a {kind} needs some text", field="text")
-        tags = tuple(dict.fromkeys(_clean_name(t, "tag") for t in tags))
-        now = time.time()
-        with self._write() as cursor:
-            if run is not None and cursor.one("SELECT 1 FROM runs WHERE id = ?", (run,)) is None:
-                raise NotFoundError(f"no run {run}")
-            item_id = cursor.execute(
-                "INSERT INTO memory_items (kind, text, scope, run_id, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                (kind, text, scope, run, now, now),
-            )[0][0]
-            cursor.executemany(
-                "INSERT INTO memory_tags (item_id, tag) VALUES (?, ?)",
-                [(item_id, tag) for tag in tags],
-            )
-            cursor.execute(
-                "INSERT INTO memory_history (item_id, at, action, text, tags, run_id) "
-                "VALUES (?, ?, 'create', ?, ?, ?)",
-                (item_id, now, text, json.dumps(list(tags)), run),
-            )
-        return MemoryItem(
-            id=item_id, kind=kind, text=text, created_at=from_timestamp(now),  # type: ignore[arg-type]
-            updated_at=from_timestamp(now), run=run, tags=tags, scope=scope,
-        )
+        """Change a note's (or lesson's) text or replace its tags; history keeps the old.
 
-    def lessons(self) -> list[MemoryItem]:
+        Raises:
+            NotFoundError: no such item, or it was forgotten.
+        """
+        return memory.update_item(self, item_id, text=text, tags=tags)
+
+    update_lesson = update_note
+
+    def forget(self, item_id: int) -> MemoryItem:
+        """Hide a lesson or note from lists and search; its history is kept."""
+        return memory.forget_item(self, item_id)
+
+    def memory_item(self, item_id: int) -> MemoryItem:
+        """One lesson or note by id, forgotten or not."""
+        return memory.get_item(self, item_id)
+
+    def memory_history(self, item_id: int) -> list[memory.MemoryChange]:
+        """Every change to a lesson or note, oldest first."""
+        return memory.history(self, item_id)
+
+    def lessons(self, *, tag: str | None = None, scope: str | None = None) -> list[MemoryItem]:
         """Every lesson that has not been forgotten, oldest first."""
-        return self._load_memory("lesson")
+        return memory.list_items(self, "lesson", tag=tag, scope=scope)
 
-    def notes(self, tag: str | None = None) -> list[MemoryItem]:
+    def notes(self, tag: str | None = None, *, scope: str | None = None) -> list[MemoryItem]:
         """Every note that has not been forgotten, oldest first; only those tagged `tag`."""
-        notes = self._load_memory("note")
-        return [n for n in notes if tag in n.tags] if tag else notes
+        return memory.list_items(self, "note", tag=tag, scope=scope)
 
-    def _load_memory(self, kind: str) -> list[MemoryItem]:
-        rows = self._read(
-            "SELECT id, kind, text, created_at, updated_at, run_id, scope, seen, deleted_at "
-            "FROM memory_items WHERE kind = ? AND deleted_at IS NULL ORDER BY created_at, id",
-            (kind,),
-        )
-        tags: dict[int, list[str]] = defaultdict(list)
-        for item_id, tag in self._read("SELECT item_id, tag FROM memory_tags ORDER BY tag"):
-            tags[item_id].append(tag)
-        return [
-            MemoryItem(
-                id=item_id, kind=kind_, text=text, created_at=from_timestamp(created),
-                updated_at=from_timestamp(updated), run=run, tags=tuple(tags.get(item_id, ())),
-                scope=scope, seen=seen,
-                deleted_at=None if deleted is None else from_timestamp(deleted),
-            )
-            for item_id, kind_, text, created, updated, run, scope, seen, deleted in rows
-        ]
+    def search(
+        self,
+        query: str,
+        *,
+        kinds: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+        scope: str | None = None,
+        since: datetime | str | float | None = None,
+        until: datetime | str | float | None = None,
+        limit: int = 10,
+        mode: str = "auto",
+    ) -> list[recall_search.SearchHit]:
+        """Lessons, notes and run descriptions that match a query, best first.
+
+        Args:
+            query: words in any form; quotes, `*`, `-`, `:` and the like are plain text.
+            kinds: any of "lesson", "note", "run"; all three by default.
+            tags: only items carrying every one of these tags (runs carry none).
+            scope: only items of this scope; for runs, "agent:NAME" and "session:ID"
+                match the run's agent or session.
+            since, until: only items created (runs: run) within these times.
+            limit: at most this many hits.
+            mode: "bm25" (full text), "vector", "hybrid" (both, fused by reciprocal
+                rank), or "auto": hybrid when the `vector` extra is installed, else bm25.
+
+        Returns:
+            `SearchHit`s with `item` (a `MemoryItem`; kind "run" for a run, whose id is
+            the run's) and `score` (higher is better, comparable within one search).
+
+        Raises:
+            InputError: a bad filter, or vector search without the `vector` extra.
+        """
+        filters = recall_search.make_filters(kinds, tags, scope, since, until)
+        return recall_search.search(self, query, filters, limit=limit, mode=mode)
 
     # -- events and settings ----------------------------------------------------------
 

@@ -139,9 +139,78 @@ def m001_core(dialect: str) -> list[str]:
     return [render(statement, dialect) for statement in statements]
 
 
+def m002_memory_search(dialect: str) -> list[str]:
+    """Full-text search over memory items and run descriptions, and stored embeddings.
+
+    SQLite keeps two external-content FTS5 tables in step with their source tables
+    through triggers (Porter stemming, accents folded); PostgreSQL needs no copy and
+    searches GIN expression indexes over `to_tsvector('english', ...)`, which queries must
+    repeat word for word to use them.
+    """
+    statements = [
+        "CREATE INDEX memory_items_updated ON memory_items (updated_at)",
+        "CREATE INDEX memory_items_scope ON memory_items (scope, kind)",
+        """CREATE TABLE memory_vectors (
+            source TEXT NOT NULL CHECK (source IN ('memory', 'run')),
+            ref_id BIGINT NOT NULL,
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            vector {blob} NOT NULL,
+            PRIMARY KEY (source, ref_id, model)
+        )""",
+    ]
+    if dialect == "postgresql":
+        statements += [
+            "CREATE INDEX memory_items_fts ON memory_items "
+            "USING GIN (to_tsvector('english', text))",
+            "CREATE INDEX runs_description_fts ON runs "
+            "USING GIN (to_tsvector('english', coalesce(description, '')))",
+        ]
+        return [render(statement, dialect) for statement in statements]
+    return [render(statement, dialect) for statement in statements] + _sqlite_fts_tables()
+
+
+def _sqlite_fts_tables() -> list[str]:
+    # Not rendered: the trigger bodies hold no placeholders, and FTS5 DDL is SQLite's own.
+    tokenize = "tokenize = 'porter unicode61 remove_diacritics 2'"
+    statements = []
+    for fts, table, column in (("memory_fts", "memory_items", "text"),
+                               ("run_fts", "runs", "description")):
+        statements += [
+            f"CREATE VIRTUAL TABLE {fts} USING fts5({column}, content = '{table}', "
+            f"content_rowid = 'id', {tokenize})",
+            # External content: FTS5 must be told the old text to remove it.
+            f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN "
+            f"INSERT INTO {fts} (rowid, {column}) VALUES (new.id, new.{column}); END",
+            f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN "
+            f"INSERT INTO {fts} ({fts}, rowid, {column}) "
+            f"VALUES ('delete', old.id, old.{column}); END",
+            f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {column} ON {table} BEGIN "
+            f"INSERT INTO {fts} ({fts}, rowid, {column}) "
+            f"VALUES ('delete', old.id, old.{column}); "
+            f"INSERT INTO {fts} (rowid, {column}) VALUES (new.id, new.{column}); END",
+            f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')",
+        ]
+    return statements
+
+
+def m004_summary_indexes(dialect: str) -> list[str]:
+    """Indexes that let the brief read a 100,000-run ledger with aggregates, not scans."""
+    statements = [
+        # The best value of one metric: walk this index from its top and stop at once.
+        "CREATE INDEX run_metrics_name_value ON run_metrics (name, value)",
+        # The newest crashes and validation runs, without reading every run.
+        "CREATE INDEX runs_outcome_at ON runs (outcome, at, id)",
+        "CREATE INDEX runs_intent_at ON runs (intent, at, id)",
+    ]
+    return [render(statement, dialect) for statement in statements]
+
+
 #: Every migration, in order of number.
 MIGRATIONS: list[Callable[[str], list[str]]] = [
     m001_core,
+    m002_memory_search,
+    m004_summary_indexes,
 ]
 
 
