@@ -588,7 +588,9 @@ class Ledger:
         if limit is not None:
             sql += f" LIMIT {max(limit, 0):d}"
         rows = self._read(sql, params)
-        metrics, artifacts = self._run_details([row[0] for row in rows], everything=not where)
+        metrics, artifacts = self._run_details(
+            [row[0] for row in rows], everything=not where and limit is None
+        )
         return [
             Run(
                 id=row[0], at=from_timestamp(row[1]), version=row[2],
