@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ridgeline import gitinfo
+from ridgeline.analysis import validation
 from ridgeline.analysis.frontier import is_counted, staircase
 from ridgeline.errors import InputError
 from ridgeline.ledger import Ledger
@@ -412,3 +413,160 @@ def _compare(objective: Objective, run: Run, counted: bool, best: float | None,
         value=value if usable else None, best=best, best_version=best_version,
         baseline=baseline, record=bool(record),
     )
+
+
+# -- validation -------------------------------------------------------------------------
+
+DEFAULT_VALIDATION_REPEAT = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class VersionVerdict:
+    """The outcome of validating one version."""
+
+    version: str
+    commit: str | None
+    verdict: str
+    reason: str
+    runs: tuple[int, ...] = ()
+    comparisons: tuple[validation.SampleComparison, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "commit": self.commit,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "runs": list(self.runs),
+            "comparisons": [c.to_dict() for c in self.comparisons],
+        }
+
+
+def validate(
+    ledger: Ledger,
+    names: Sequence[str] | None = None,
+    *,
+    cwd: str | Path | None = None,
+    repeat: int = DEFAULT_VALIDATION_REPEAT,
+    argv: Sequence[str] | None = None,
+    timeout: float | None = None,
+    limit: int = 3,
+    stdout: IO[bytes] | None = None,
+    stderr: IO[bytes] | None = None,
+) -> list[VersionVerdict]:
+    """Re-run versions at their commits in temporary worktrees and judge them.
+
+    Each version's commit is checked out with `git worktree add --detach` into a fresh
+    temporary folder (the user's working tree is never touched) and its benchmark runs
+    there `repeat` times as `validation` runs, in the same folder relative to the
+    repository root as `cwd`. The new values are compared with the version's earlier ok
+    runs by `ridgeline.analysis.validation.compare_samples`, and the verdict is stored
+    as a `validation` event.
+
+    Args:
+        names: versions to validate; None for the `limit` committed versions that have
+            gone longest without validation.
+        argv: the benchmark command; by default the one recorded with the version's
+            newest run.
+
+    Raises:
+        InputError: `cwd` is not inside a git repository, or a repeat below 2.
+    """
+    folder = Path(cwd or Path.cwd()).resolve()
+    root = gitinfo.repository_root(folder)
+    if root is None:
+        raise InputError(f"{folder} is not inside a git repository; validate needs one")
+    if repeat < 2:
+        raise InputError("validation needs at least 2 repeats to see the noise",
+                         field="--repeat")
+    runs = ledger.runs()
+    if not names:
+        names = validation.by_staleness(ledger.versions(), runs,
+                                        ledger.events(validation.EVENT_KIND))[:limit]
+    subfolder = folder.relative_to(root.resolve())
+    return [
+        _validate_one(ledger, name, root, subfolder, runs, repeat, argv, timeout,
+                      stdout, stderr)
+        for name in names
+    ]
+
+
+def _validate_one(ledger, name, root, subfolder, runs, repeat, argv, timeout,
+                  stdout, stderr) -> VersionVerdict:
+    version = ledger.version(name)
+    own_runs = [r for r in runs if r.version == name]
+    commit = validation.version_commit(version, own_runs)
+    command = list(argv) if argv else _recorded_command(own_runs)
+    if commit is None or not command:
+        missing = "commit" if commit is None else "benchmark command"
+        verdict = VersionVerdict(name, commit, "skipped", f"no {missing} recorded for it")
+        _store_verdict(ledger, verdict)
+        return verdict
+
+    with gitinfo.temporary_worktree(root, commit) as tree:
+        results = bench(ledger, command, cwd=tree / subfolder, version=name,
+                        intent="validation", timeout=timeout, repeat=repeat,
+                        stdout=stdout, stderr=stderr)
+    verdict = _judge(ledger, name, commit, own_runs, [r.run for r in results])
+    _store_verdict(ledger, verdict)
+    return verdict
+
+
+def _recorded_command(runs: Sequence[Run]) -> list[str]:
+    for run in reversed(runs):
+        if run.command:
+            return shlex.split(run.command)
+    return []
+
+
+def _judge(ledger: Ledger, name: str, commit: str, earlier: Sequence[Run],
+           fresh: Sequence[Run]) -> VersionVerdict:
+    run_ids = tuple(r.id for r in fresh)
+    crashes = [r for r in fresh if r.outcome == "crash"]
+    if len(crashes) == len(fresh):
+        return VersionVerdict(name, commit, "regression",
+                              f"every validation run crashed ({crashes[-1].reason})", run_ids)
+    comparisons = tuple(
+        validation.compare_samples(
+            objective.name, objective.direction,
+            [r.metrics.get(objective.name) for r in earlier if r.outcome == "ok"],
+            [r.metrics.get(objective.name) for r in fresh if r.outcome == "ok"],
+        )
+        for objective in ledger.objectives()
+    )
+    worse = [c.objective for c in comparisons if c.verdict == "regression"]
+    if worse:
+        return VersionVerdict(name, commit, "regression",
+                              f"worse beyond the noise: {', '.join(worse)}", run_ids, comparisons)
+    if not comparisons or all(c.verdict == "inconclusive" for c in comparisons):
+        return VersionVerdict(name, commit, "inconclusive",
+                              "no earlier ok value to compare with", run_ids, comparisons)
+    reason = "within the noise of its earlier runs"
+    if crashes:
+        reason += f"; {len(crashes)} of {len(fresh)} validation runs crashed"
+    return VersionVerdict(name, commit, "confirmed", reason, run_ids, comparisons)
+
+
+def _store_verdict(ledger: Ledger, verdict: VersionVerdict) -> None:
+    ledger.add_event(validation.EVENT_KIND, verdict.to_dict())
+
+
+# -- workspace --------------------------------------------------------------------------
+
+
+def workspace_status(ledger: Ledger, cwd: str | Path | None = None) -> dict[str, Any]:
+    """`ridgeline.analysis.advice.describe_workspace` for the checkout holding `cwd`.
+
+    Raises:
+        InputError: `cwd` is not inside a git repository with a commit.
+    """
+    from ridgeline.analysis.advice import describe_workspace
+
+    folder = Path(cwd or Path.cwd()).resolve()
+    state = gitinfo.current_state(folder)
+    if state is None:
+        raise InputError(f"{folder} is not inside a git repository with a commit")
+    status = describe_workspace(ledger, gitinfo.recent_commits(folder, limit=500),
+                                dirty=state.dirty)
+    status["branch"] = state.branch
+    return status

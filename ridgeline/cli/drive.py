@@ -6,8 +6,11 @@ import sys
 from typing import Any
 
 import click
+import numpy as np
 
 from ridgeline import benchrun
+from ridgeline.analysis import advice as advice_module
+from ridgeline.analysis import regimes as regimes_module
 from ridgeline.cli.options import (
     format_number,
     json_option,
@@ -155,4 +158,165 @@ def bench_pattern_remove(ledger: Ledger, pattern: str) -> None:
     click.echo(f"{len(patterns)} pattern(s)")
 
 
-COMMANDS: list[Any] = [bench, bench_pattern]
+# -- validate ---------------------------------------------------------------------------
+
+
+class _CommandAfterDashes(click.Command):
+    """Keeps what follows `--` aside (click would merge it into the arguments)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            at = args.index("--")
+            ctx.meta["ridgeline.command"] = args[at + 1:]
+            args = args[:at]
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=_CommandAfterDashes)
+@click.argument("names", nargs=-1, metavar="[VERSION ...] [-- CMD ...]")
+@click.option("--repeat", type=click.IntRange(min=2), default=benchrun.DEFAULT_VALIDATION_REPEAT,
+              show_default=True, help="Validation runs per version.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds before one run is stopped and recorded as a crash.")
+@click.option("--limit", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Without VERSION: how many of the longest-unvalidated versions.")
+@json_option
+@ledger_command
+def validate(ledger: Ledger, names: tuple[str, ...], repeat: int, timeout, limit: int,
+             as_json: bool) -> None:
+    """Re-run VERSIONs at their commits in temporary worktrees and flag regressions.
+
+    Usage: ridgeline validate [VERSION ...] [-- CMD ...]. Without VERSION, the committed
+    versions that have gone longest without validation. Without CMD, the command recorded
+    with each version's runs. Exits 3 when a regression is found.
+    """
+    command = click.get_current_context().meta.get("ridgeline.command", [])
+    out = sys.stderr.buffer if as_json else sys.stdout.buffer
+    verdicts = benchrun.validate(
+        ledger, names or None, repeat=repeat, argv=command or None, timeout=timeout,
+        limit=limit, stdout=out, stderr=sys.stderr.buffer,
+    )
+    if as_json:
+        print_json([v.to_dict() for v in verdicts])
+    elif not verdicts:
+        click.echo("nothing to validate: no committed version with a recorded commit")
+    for verdict in verdicts if not as_json else ():
+        click.echo(f"{verdict.version}: {verdict.verdict.upper()}: {verdict.reason}")
+        for item in verdict.comparisons:
+            click.echo("  " + _describe_sample(item))
+    if any(v.verdict == "regression" for v in verdicts):
+        sys.exit(3)
+
+
+def _describe_sample(item: Any) -> str:
+    if item.verdict == "inconclusive":
+        return f"{item.objective}: inconclusive ({len(item.earlier)} earlier, " \
+               f"{len(item.fresh)} new values)"
+    old = format_number(float(np.median(item.earlier)))
+    new = format_number(float(np.median(item.fresh)))
+    p_text = "" if item.p_value is None else f", p={item.p_value:.3g}"
+    change = _percent(item.relative_shift if item.direction == "min"
+                      else None if item.relative_shift is None else -item.relative_shift)
+    return (f"{item.objective}: median {old} -> {new} ({change}; {item.method}{p_text}; "
+            f"{len(item.earlier)} earlier, {len(item.fresh)} new)")
+
+
+# -- regimes, advice, status, budget ----------------------------------------------------
+
+
+@click.command()
+@json_option
+@ledger_command
+def regimes(ledger: Ledger, as_json: bool) -> None:
+    """Per regime: attempts, records, attempts since the last record, crashes, best gain."""
+    summaries = regimes_module.summarize_regimes(
+        ledger.objectives(), ledger.versions(), ledger.runs(), ledger.run_points()
+    )
+    rows = [s.to_dict() for s in summaries]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        row["crash_rate"] = _percent(row["crash_rate"]).lstrip("+") or None
+        row["best_gain"] = _percent(row["best_gain"]) or None
+        row["exhausted"] = "EXHAUSTED" if row["exhausted"] else "-"
+    print_table(rows, ["name", "attempts", "records", "since_record", "crash_rate",
+                       "best_gain", "exhausted"])
+
+
+@click.command()
+@json_option
+@ledger_command
+def advise(ledger: Ledger, as_json: bool) -> None:
+    """What to do next, from the ledger alone."""
+    items = advice_module.advise(ledger)
+    if as_json:
+        print_json([item.to_dict() for item in items])
+        return
+    if not items:
+        click.echo("no advice: nothing exhausted, no unexplained crash cluster, nothing due")
+    for item in items:
+        click.echo(f"{item.action}: {item.reason}")
+
+
+@click.command()
+@json_option
+@ledger_command
+def status(ledger: Ledger, as_json: bool) -> None:
+    """Where this checkout's HEAD stands in the ledger, and what was tried from it."""
+    data = benchrun.workspace_status(ledger)
+    if as_json:
+        print_json(data)
+        return
+    for line in data["message"]:
+        click.echo(line)
+    verdict = data["validation"]
+    if verdict:
+        click.echo(f"last validation: {verdict['verdict']} ({verdict['reason']})")
+    for child in data["tried_from_here"]:
+        values = " ".join(f"{k}={format_number(v)}" for k, v in child["metrics"].items())
+        extra = f" last crash: {child['last_reason']}" if child["crashes"] else ""
+        click.echo(f"  {child['version']}: {child['status']}, regime {child['regime'] or '-'}"
+                   f", {values or 'no ok run'}{extra}")
+
+
+@click.group()
+def budget() -> None:
+    """The effort's budget, in hours or tool calls, for advice on validation time."""
+
+
+@budget.command("set")
+@click.option("--hours", type=click.FloatRange(min=0, min_open=True))
+@click.option("--tool-calls", type=click.IntRange(min=1))
+@ledger_command
+def budget_set(ledger: Ledger, hours: float | None, tool_calls: int | None) -> None:
+    """Set the budget (either or both)."""
+    if hours is None and tool_calls is None:
+        raise InputError("give --hours, --tool-calls or both", field="--hours")
+    if hours is not None:
+        ledger.set_setting(advice_module.HOURS_SETTING, hours)
+    if tool_calls is not None:
+        ledger.set_setting(advice_module.TOOL_CALLS_SETTING, tool_calls)
+    _print_budget(ledger, as_json=False)
+
+
+@budget.command("show")
+@json_option
+@ledger_command
+def budget_show(ledger: Ledger, as_json: bool) -> None:
+    """Show the budget."""
+    _print_budget(ledger, as_json)
+
+
+def _print_budget(ledger: Ledger, as_json: bool) -> None:
+    data = {
+        "hours": ledger.get_setting(advice_module.HOURS_SETTING),
+        "tool_calls": ledger.get_setting(advice_module.TOOL_CALLS_SETTING),
+    }
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(f"budget: {data['hours'] or '-'} h, {data['tool_calls'] or '-'} tool calls")
+
+
+COMMANDS: list[Any] = [bench, bench_pattern, validate, regimes, advise, status, budget]
