@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "ridgeline.cli.teams",
     "ridgeline.cli.importing",
     "ridgeline.cli.demo",
+    "ridgeline.cli.charts",
 ]
 
 

@@ -1,0 +1,571 @@
+"""What the evolution and Pareto charts draw, computed before anything is drawn.
+
+Pure functions from plain ledger records (`Run`, `Version`, `Objective`) to small tuples,
+so the same numbers feed the PNG/SVG drawing, the interactive HTML and the dashboard's
+JSON, and tests can check a chart's content without looking at pixels.
+
+Time on the evolution chart is *active* time: hours since the first run, with every idle
+gap longer than `IDLE_GAP_HOURS` (nothing recorded, the agent stopped) shortened to
+`SHORTENED_GAP_HOURS`. Each shortened gap is kept, so the axis can say where time was cut.
+
+Crashes carry no usable value (importers often write a 0 for them), so a crash is drawn
+at the best value reached so far, or at the lowest plotted value before any record.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ridgeline.analysis.frontier import RunPoint, is_counted, staircase, usable
+from ridgeline.errors import NotFoundError
+from ridgeline.models import Objective, Run, Version
+
+if TYPE_CHECKING:
+    from ridgeline.ledger import Ledger
+
+IDLE_GAP_HOURS = 3.0
+SHORTENED_GAP_HOURS = 0.25
+
+# Dot kinds, in drawing order (later kinds are drawn on top).
+KINDS = ("attempt", "check", "crash", "record")
+
+# A cluster of crashes or of validation runs: at least this many, and no more than
+# `CLUSTER_SKIP` other runs between two neighbours of the cluster.
+CLUSTER_MIN = 3
+CLUSTER_SKIP = 2
+
+CRASH_PLACEMENT = "crashes are drawn at the best value so far"
+
+
+class Dot(NamedTuple):
+    """One run on the evolution chart."""
+
+    run: int
+    hours: float
+    value: float
+    kind: str
+    version: str | None
+    commit: str | None
+    intent: str
+    outcome: str
+    description: str | None
+    measured: float | None
+
+
+class Label(NamedTuple):
+    """A version name written beside a dot; `why` is "record" or "out of order"."""
+
+    hours: float
+    value: float
+    text: str
+    why: str
+
+
+class Band(NamedTuple):
+    """A stretch of the X axis where crashes cluster or a validation phase ran."""
+
+    start: float
+    end: float
+    kind: str
+    count: int
+
+
+class Gap(NamedTuple):
+    """An idle stretch cut from the X axis: where it sits and how long it really was."""
+
+    hours: float
+    idle_hours: float
+
+
+class EvolutionData(NamedTuple):
+    objective: Objective
+    dots: list[Dot]
+    staircase: list[tuple[float, float]]
+    labels: list[Label]
+    bands: list[Band]
+    gaps: list[Gap]
+    tool_calls: list[tuple[float, int]]
+    span_hours: float
+    skipped: int
+
+    def count(self, kind: str) -> int:
+        return sum(1 for dot in self.dots if dot.kind == kind)
+
+
+# -- active time ----------------------------------------------------------------------
+
+
+def active_hours(seconds: Sequence[float]) -> tuple[list[float], list[Gap]]:
+    """Hours since the first moment, with idle gaps shortened; `seconds` must be sorted."""
+    hours: list[float] = []
+    gaps: list[Gap] = []
+    cut = 0.0
+    for index, moment in enumerate(seconds):
+        if index:
+            step = (moment - seconds[index - 1]) / 3600
+            if step > IDLE_GAP_HOURS:
+                cut += step - SHORTENED_GAP_HOURS
+                gaps.append(Gap((moment - seconds[0]) / 3600 - cut - SHORTENED_GAP_HOURS / 2, step))
+        hours.append((moment - seconds[0]) / 3600 - cut)
+    return hours, gaps
+
+
+# -- evolution ------------------------------------------------------------------------
+
+
+def evolution(
+    runs: Sequence[Run], versions: Sequence[Version], objective: Objective
+) -> EvolutionData:
+    """The evolution chart of one objective: dots, staircase, labels, bands, tool calls.
+
+    Args:
+        runs: every run of the ledger, in any order.
+        versions: every version, for their status (a failed version never sets a record).
+        objective: the objective on the Y axis.
+    """
+    status = {version.name: version.status for version in versions}
+    ordered = sorted(runs, key=lambda run: (run.at, run.id))
+    hours, gaps = active_hours([run.at.timestamp() for run in ordered])
+    hour_of = {run.id: hour for run, hour in zip(ordered, hours)}
+    record_ids = _record_ids(ordered, status, objective)
+
+    dots, skipped = _dots(ordered, hour_of, record_ids, objective)
+    steps = _staircase(dots, hours[-1] if hours else 0.0)
+    return EvolutionData(
+        objective=objective,
+        dots=dots,
+        staircase=steps,
+        labels=_labels(dots, ordered, hour_of),
+        bands=_bands(ordered, hour_of),
+        gaps=gaps,
+        tool_calls=[(hour_of[r.id], r.tool_calls) for r in ordered if r.tool_calls is not None],
+        span_hours=hours[-1] if hours else 0.0,
+        skipped=skipped,
+    )
+
+
+def _record_ids(runs: Sequence[Run], status: dict[str, str], objective: Objective) -> set[int]:
+    points = [
+        RunPoint(
+            run.id, run.at, run.version, run.metrics,
+            is_counted(run.intent, run.outcome, status.get(run.version or "")),
+        )
+        for run in runs
+    ]
+    return {point.id for point in staircase(points, objective)}
+
+
+def _dots(
+    runs: Sequence[Run], hour_of: dict[int, float], record_ids: set[int], objective: Objective
+) -> tuple[list[Dot], int]:
+    # One pass in time order: the best so far is where a crash is drawn.
+    lowest = _lowest_value(runs, objective)
+    best: float | None = None
+    dots: list[Dot] = []
+    skipped = 0
+    for run in runs:
+        measured = run.metrics.get(objective.name)
+        if run.id in record_ids:
+            best = measured
+        if run.outcome == "crash":
+            kind, value = "crash", best if best is not None else lowest
+        elif not usable(measured):
+            skipped += 1
+            continue
+        else:
+            kind = _kind(run, record_ids)
+            value = measured
+        if value is None:
+            skipped += 1
+            continue
+        dots.append(Dot(
+            run.id, hour_of[run.id], value, kind, run.version, run.commit, run.intent,
+            run.outcome, run.description, measured if usable(measured) else None,
+        ))
+    return dots, skipped
+
+
+def _kind(run: Run, record_ids: set[int]) -> str:
+    if run.id in record_ids:
+        return "record"
+    if run.intent in ("validation", "debug"):
+        return "check"
+    return "attempt"
+
+
+def _lowest_value(runs: Sequence[Run], objective: Objective) -> float | None:
+    values = [
+        v for run in runs if run.outcome == "ok"
+        for v in [run.metrics.get(objective.name)] if usable(v) and math.isfinite(v)
+    ]
+    return min(values) if values else None
+
+
+def _staircase(dots: Sequence[Dot], end_hours: float) -> list[tuple[float, float]]:
+    """Vertices of the best-so-far line: flat until the next record, then straight up."""
+    vertices: list[tuple[float, float]] = []
+    for dot in dots:
+        if dot.kind != "record":
+            continue
+        if vertices:
+            vertices.append((dot.hours, vertices[-1][1]))
+        vertices.append((dot.hours, dot.value))
+    if vertices and end_hours > vertices[-1][0]:
+        vertices.append((end_hours, vertices[-1][1]))
+    return vertices
+
+
+# -- labels ---------------------------------------------------------------------------
+
+_NUMBERED = re.compile(r"^(.*?)(\d+)$")
+
+
+def out_of_order_versions(names_in_time_order: Sequence[str | None]) -> set[str]:
+    """Versions that first appear after a higher-numbered version of the same prefix.
+
+    `gpu_v6` first seen after `gpu_v9` is out of order: a branch left and come back to.
+    Names without a trailing number are never out of order.
+    """
+    highest: dict[str, int] = {}
+    seen: set[str] = set()
+    late: set[str] = set()
+    for name in names_in_time_order:
+        if name is None or name in seen:
+            continue
+        seen.add(name)
+        match = _NUMBERED.match(name)
+        if match is None:
+            continue
+        prefix, number = match.group(1), int(match.group(2))
+        if number < highest.get(prefix, -1):
+            late.add(name)
+        highest[prefix] = max(highest.get(prefix, -1), number)
+    return late
+
+
+def _labels(dots: Sequence[Dot], runs: Sequence[Run], hour_of: dict[int, float]) -> list[Label]:
+    late = out_of_order_versions([run.version for run in runs])
+    labels: list[Label] = []
+    named: set[str] = set()
+    for dot in dots:
+        if dot.version is None or dot.version in named:
+            continue
+        if dot.kind == "record":
+            labels.append(Label(dot.hours, dot.value, dot.version, "record"))
+            named.add(dot.version)
+        elif dot.version in late and dot.kind != "crash":
+            labels.append(Label(dot.hours, dot.value, dot.version, "out of order"))
+            named.add(dot.version)
+    return labels
+
+
+# -- thinning -------------------------------------------------------------------------
+
+
+def thinned(data: EvolutionData, max_attempts: int) -> EvolutionData:
+    """The same chart with at most about `max_attempts` gray dots.
+
+    Records, crashes, validation runs and labelled dots are always kept; gray dots are
+    binned along X and only each bin's lowest and highest stay, so the cloud keeps its
+    outline.
+    """
+    attempts = [dot for dot in data.dots if dot.kind == "attempt"]
+    if len(attempts) <= max_attempts:
+        return data
+    bins = max(1, max_attempts // 2)
+    width = (data.span_hours or 1.0) / bins
+    extremes: dict[int, tuple[Dot, Dot]] = {}
+    for dot in attempts:
+        slot = min(int(dot.hours / width), bins - 1)
+        low, high = extremes.get(slot, (dot, dot))
+        extremes[slot] = (min(low, dot, key=_value), max(high, dot, key=_value))
+    keep = {dot.run for pair in extremes.values() for dot in pair}
+    labelled = {(label.text, label.hours) for label in data.labels}
+    keep |= {
+        dot.run for dot in data.dots
+        if dot.kind != "attempt" or (dot.version, dot.hours) in labelled
+    }
+    return data._replace(dots=[dot for dot in data.dots if dot.run in keep])
+
+
+def _value(dot: Dot) -> float:
+    return dot.value
+
+
+# -- bands ----------------------------------------------------------------------------
+
+
+def clusters(flags: Sequence[bool], minimum: int = CLUSTER_MIN, skip: int = CLUSTER_SKIP):
+    """Index spans (first, last, count) of flagged items that sit close together.
+
+    A span holds at least `minimum` flagged items, with at most `skip` unflagged items
+    between two neighbours.
+    """
+    spans: list[tuple[int, int, int]] = []
+    first = last = -1
+    count = 0
+    for index, flagged in enumerate(flags):
+        if not flagged:
+            continue
+        if count and index - last - 1 <= skip:
+            last, count = index, count + 1
+            continue
+        if count >= minimum:
+            spans.append((first, last, count))
+        first = last = index
+        count = 1
+    if count >= minimum:
+        spans.append((first, last, count))
+    return spans
+
+
+def _bands(runs: Sequence[Run], hour_of: dict[int, float]) -> list[Band]:
+    bands: list[Band] = []
+    crashed = [run.outcome == "crash" for run in runs]
+    checking = [run.intent in ("validation", "debug") and run.outcome == "ok" for run in runs]
+    for kind, flags in (("crashes", crashed), ("validation", checking)):
+        for first, last, count in clusters(flags):
+            start, end = hour_of[runs[first].id], hour_of[runs[last].id]
+            bands.append(Band(start, end, kind, count))
+    return bands
+
+
+# -- Pareto ---------------------------------------------------------------------------
+
+
+class ParetoPoint(NamedTuple):
+    """One version on the Pareto chart, at the values of its representative run."""
+
+    run: int
+    version: str | None
+    x: float
+    y: float
+    status: str | None
+    regime: str | None
+    commit: str | None
+    description: str | None
+    hours: float
+
+
+class RegimeCluster(NamedTuple):
+    """Failed trials of one regime, with where to write the regime's name."""
+
+    regime: str
+    points: list[ParetoPoint]
+    x: float
+    y: float
+
+
+class ParetoData(NamedTuple):
+    x_objective: Objective
+    y_objective: Objective
+    frontier: list[ParetoPoint]
+    failed: list[ParetoPoint]
+    others: list[ParetoPoint]
+    clusters: list[RegimeCluster]
+    baseline: tuple[float, float] | None
+    ideal: tuple[float, float] | None
+    better: tuple[int, int]
+
+
+def pareto(
+    runs: Sequence[Run],
+    versions: Sequence[Version],
+    x_objective: Objective,
+    y_objective: Objective,
+) -> ParetoData:
+    """The Pareto chart of two objectives, one point per version.
+
+    A version is drawn at its latest ok run that measured both objectives (the latest
+    measurement is the code as it stands). Committed versions form the frontier path in
+    the order they were found; failed versions are grouped by regime.
+    """
+    by_name = {version.name: version for version in versions}
+    ordered = sorted(runs, key=lambda run: (run.at, run.id))
+    hours, _ = active_hours([run.at.timestamp() for run in ordered])
+    points = _version_points(ordered, hours, by_name, x_objective.name, y_objective.name)
+
+    frontier = sorted((p for p in points if p.status == "committed"), key=_found_order)
+    failed = [p for p in points if p.status == "failed"]
+    others = [p for p in points if p.status not in ("committed", "failed")]
+    return ParetoData(
+        x_objective=x_objective,
+        y_objective=y_objective,
+        frontier=frontier,
+        failed=failed,
+        others=others,
+        clusters=_regime_clusters(failed),
+        baseline=_pair(x_objective.baseline, y_objective.baseline),
+        ideal=_pair(x_objective.ideal, y_objective.ideal),
+        better=(_sign(x_objective), _sign(y_objective)),
+    )
+
+
+def _version_points(
+    runs: Sequence[Run], hours: Sequence[float], by_name: dict[str, Version], x: str, y: str
+) -> list[ParetoPoint]:
+    latest: dict[str, ParetoPoint] = {}
+    first_seen: dict[str, float] = {}
+    for run, hour in zip(runs, hours):
+        vx, vy = run.metrics.get(x), run.metrics.get(y)
+        if run.outcome != "ok" or not (usable(vx) and usable(vy)):
+            continue
+        # A run without a version stands for itself.
+        name = run.version if run.version is not None else f"run {run.id}"
+        version = by_name.get(run.version or "")
+        first_seen.setdefault(name, hour)
+        latest[name] = ParetoPoint(
+            run.id, run.version, vx, vy, version.status if version else None,
+            version.regime if version else None, run.commit, run.description,
+            first_seen[name],
+        )
+    return list(latest.values())
+
+
+def _found_order(point: ParetoPoint) -> tuple[float, int]:
+    return (point.hours, point.run)
+
+
+def _regime_clusters(failed: Sequence[ParetoPoint]) -> list[RegimeCluster]:
+    groups: dict[str, list[ParetoPoint]] = defaultdict(list)
+    for point in failed:
+        groups[point.regime or "no regime"].append(point)
+    return [
+        RegimeCluster(
+            regime, members,
+            sum(p.x for p in members) / len(members),
+            sum(p.y for p in members) / len(members),
+        )
+        for regime, members in groups.items()
+    ]
+
+
+def _pair(x: float | None, y: float | None) -> tuple[float, float] | None:
+    return None if x is None or y is None else (x, y)
+
+
+def _sign(objective: Objective) -> int:
+    return 1 if objective.direction == "max" else -1
+
+
+# -- regimes --------------------------------------------------------------------------
+
+
+def regime_counts(runs: Sequence[Run], versions: Sequence[Version]) -> list[dict[str, Any]]:
+    """Per regime: versions, runs, crashes, failed versions, committed versions.
+
+    A plain count for the report when no richer regime analysis is installed.
+    """
+    regime_of = {v.name: v.regime or "no regime" for v in versions}
+    table: dict[str, dict[str, Any]] = {}
+    for version in versions:
+        row = table.setdefault(regime_of[version.name], _empty_regime(regime_of[version.name]))
+        row["versions"] += 1
+        row[version.status] = row.get(version.status, 0) + 1
+    for run in runs:
+        if run.version is None:
+            continue
+        row = table.setdefault(regime_of[run.version], _empty_regime(regime_of[run.version]))
+        row["runs"] += 1
+        row["crashes"] += run.outcome == "crash"
+    return sorted(table.values(), key=lambda row: row["regime"])
+
+
+def _empty_regime(name: str) -> dict[str, Any]:
+    return {
+        "regime": name, "versions": 0, "runs": 0, "crashes": 0,
+        "committed": 0, "failed": 0, "exploring": 0,
+    }
+
+
+# -- JSON -----------------------------------------------------------------------------
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def evolution_json(data: EvolutionData) -> dict[str, Any]:
+    """The evolution chart as plain JSON for the browser (no NaN, no infinity)."""
+    return {
+        "objective": data.objective.to_dict(),
+        "dots": [
+            {**dot._asdict(), "value": _finite(dot.value), "measured": _finite(dot.measured)}
+            for dot in data.dots
+        ],
+        "staircase": [[x, _finite(y)] for x, y in data.staircase],
+        "labels": [label._asdict() for label in data.labels],
+        "bands": [band._asdict() for band in data.bands],
+        "gaps": [gap._asdict() for gap in data.gaps],
+        "tool_calls": [[x, calls] for x, calls in data.tool_calls],
+        "span_hours": data.span_hours,
+        "crash_placement": CRASH_PLACEMENT,
+        "idle_gap_hours": IDLE_GAP_HOURS,
+    }
+
+
+def pareto_json(data: ParetoData) -> dict[str, Any]:
+    """The Pareto chart as plain JSON for the browser."""
+
+    def points(items: Sequence[ParetoPoint]) -> list[dict[str, Any]]:
+        return [
+            {**p._asdict(), "x": _finite(p.x), "y": _finite(p.y)} for p in items
+        ]
+
+    return {
+        "x_objective": data.x_objective.to_dict(),
+        "y_objective": data.y_objective.to_dict(),
+        "frontier": points(data.frontier),
+        "failed": points(data.failed),
+        "others": points(data.others),
+        "clusters": [
+            {"regime": c.regime, "x": c.x, "y": c.y, "runs": [p.run for p in c.points]}
+            for c in data.clusters
+        ],
+        "baseline": data.baseline,
+        "ideal": data.ideal,
+        "better": data.better,
+    }
+
+
+
+# -- from a ledger ---------------------------------------------------------------------
+
+
+def choose_objectives(ledger: Ledger, names: Sequence[str | None], count: int) -> list[Objective]:
+    """The objectives named, or the ledger's first `count` ones where a name is None.
+
+    Raises:
+        NotFoundError: a named objective does not exist, or the ledger has too few.
+    """
+    declared = ledger.objectives()
+    chosen = [ledger.objective(name) for name in names if name is not None]
+    for objective in declared:
+        if len(chosen) >= count:
+            break
+        if objective not in chosen:
+            chosen.append(objective)
+    if len(chosen) < count:
+        raise NotFoundError(
+            f"this chart needs {count} objective(s) and the ledger has {len(declared)}; "
+            "add one with 'ridgeline objective add'"
+        )
+    return chosen[:count]
+
+
+def evolution_of(ledger: Ledger, objective: str | None = None) -> EvolutionData:
+    """The evolution chart of a ledger's objective (its first one by default)."""
+    (chosen,) = choose_objectives(ledger, [objective], 1)
+    return evolution(ledger.runs(), ledger.versions(), chosen)
+
+
+def pareto_of(ledger: Ledger, x: str | None = None, y: str | None = None) -> ParetoData:
+    """The Pareto chart of two of a ledger's objectives (its first two by default)."""
+    x_objective, y_objective = choose_objectives(ledger, [x, y], 2)
+    if x_objective == y_objective:
+        raise NotFoundError("the Pareto chart needs two different objectives")
+    return pareto(ledger.runs(), ledger.versions(), x_objective, y_objective)
