@@ -82,7 +82,7 @@ def _assistant(
             arguments = as_dict(part.get("input"))
             command = arguments.get("command") if is_shell_tool(name) else None
             builder.tool_call(number, at, name, command if isinstance(command, str) else None,
-                              call_id=part.get("id"))
+                              call_id=part.get("id"), arguments=arguments)
         elif part.get("type") == "text":
             builder.message("assistant", part.get("text"), number, at)
 

@@ -31,6 +31,13 @@ _READS = {"brief", "status", "frontier", "runs", "versions", "lesson list", "not
           "recall", "search", "show", "regimes"}
 _WRITES = {"record", "lesson add", "note add", "version set", "bench", "validate"}
 
+# MCP tools may name the same actions verb first.
+_MCP_ALIASES = {
+    "add lesson": "lesson add", "add note": "note add", "record run": "record",
+    "get brief": "brief", "set version": "version set", "get status": "status",
+    "get frontier": "frontier", "list runs": "runs", "search memory": "recall",
+}
+
 _RIDGELINE = re.compile(
     r"(?:^|[\s;&|(`])(?:[\w./-]*/)?ridgeline(?:\s+--db\s+\S+)?\s+"
     r"(?P<sub>lesson\s+(?:add|list)|note\s+(?:add|list)|version\s+set|[a-z]+)(?P<rest>[^;&|\n]*)"
@@ -103,17 +110,19 @@ def ridgeline_event(
     sub: str, *, via: str, rest: str = ""
 ) -> list[tuple[str, dict[str, Any]]]:
     """`ridgeline_read` or `ridgeline_write` for a subcommand, with what it names."""
+    sub = _MCP_ALIASES.get(sub, sub)
     if sub in _READS:
         return [("ridgeline_read", {"command": sub, "via": via})]
     if sub not in _WRITES:
         return []
     data: dict[str, Any] = {"command": sub, "via": via}
-    data.update(_record_options(rest))
+    data.update(_record_options(rest, positional_version=sub == "version set"))
     return [("ridgeline_write", data)]
 
 
-def _record_options(rest: str) -> dict[str, Any]:
-    """`--version`, `--intent`, `--outcome` and `--metric` of a `ridgeline record`."""
+def _record_options(rest: str, positional_version: bool = False) -> dict[str, Any]:
+    """`--version`, `--intent`, `--outcome`, `--status` and `--metric` of a ridgeline
+    command; `version set` names its version as the first word instead."""
     try:
         words = shlex.split(rest)
     except ValueError:
@@ -123,8 +132,10 @@ def _record_options(rest: str) -> dict[str, Any]:
     for index, word in enumerate(words):
         name, _, inline = word.partition("=")
         value = inline or (words[index + 1] if index + 1 < len(words) else "")
-        if name in ("--version", "--intent", "--outcome") and value:
+        if name in ("--version", "--intent", "--outcome", "--status") and value:
             options[name[2:]] = value
+        elif positional_version and index == 0 and not word.startswith("-"):
+            options["version"] = word
         elif word == "--metric" and value:
             metric, _, number = value.partition("=")
             try:

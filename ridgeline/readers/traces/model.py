@@ -234,8 +234,10 @@ class TraceBuilder:
         name: str,
         command: str | None = None,
         call_id: str | None = None,
+        arguments: dict[str, Any] | None = None,
     ) -> None:
-        """The agent called a tool; `command` is the shell text for shell tools."""
+        """The agent called a tool; `command` is the shell text for shell tools, and
+        `arguments` the call's input, read only for ridgeline's own MCP tools."""
         self.seen_time(at)
         analysis = self.analysis
         analysis.tool_calls += 1
@@ -249,10 +251,11 @@ class TraceBuilder:
                 run = BenchRun(line, self.now(at), command, analysis.tool_calls,
                                session=self._session)
                 analysis.runs.append(run)
+                self._event("bench", line, at, {"run": len(analysis.runs) - 1})
         elif is_edit_tool(name):
             self._event("edit", line, at, {"tool": name})
         else:
-            for kind, data in self._classify_tool_name(name):
+            for kind, data in self._classify_tool_name(name, arguments or {}):
                 self._event(kind, line, at, data)
         if call_id is not None:
             self._open[call_id] = (call, run)
@@ -367,11 +370,23 @@ class TraceBuilder:
             self._stride *= 2
 
     @staticmethod
-    def _classify_tool_name(name: str) -> list[tuple[str, dict[str, Any]]]:
+    def _classify_tool_name(
+        name: str, arguments: dict[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
         # MCP tools arrive as `mcp__ridgeline__record` (Claude Code) or `ridgeline.record`.
         match = re.search(r"ridgeline(?:__|\.|/|_)([a-z_]+)$", name, re.IGNORECASE)
         if not match:
             return []
         from ridgeline.readers.traces.commands import ridgeline_event
 
-        return ridgeline_event(match.group(1).replace("_", " "), via="mcp")
+        events = ridgeline_event(match.group(1).replace("_", " "), via="mcp")
+        for _, data in events:
+            for field in ("version", "intent", "outcome"):
+                if isinstance(arguments.get(field), str):
+                    data[field] = arguments[field]
+            if isinstance(arguments.get("metrics"), dict):
+                data["metrics"] = {
+                    str(k): float(v) for k, v in arguments["metrics"].items()
+                    if isinstance(v, int | float) and not isinstance(v, bool)
+                }
+        return events
