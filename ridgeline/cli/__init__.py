@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "ridgeline.cli.importing",
     "ridgeline.cli.demo",
     "ridgeline.cli.charts",
+    "ridgeline.cli.traces",
 ]
 
 
