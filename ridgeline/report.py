@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ridgeline.analysis import chartdata
+from ridgeline.analysis.regimes import summarize_regimes
 from ridgeline.ledger import Ledger
 from ridgeline.models import Run, Version
 
@@ -118,7 +119,7 @@ def build_report(ledger: Ledger) -> str:
         _summary(ledger, runs, versions),
         _charts_section(evolutions, pareto),
         _frontier_section(frontier),
-        _regimes_section(runs, versions),
+        _regimes_section(regime_rows(ledger, runs, versions)),
         _lessons_section(lessons),
         _crash_section(runs, evolutions, lessons),
     ]
@@ -198,18 +199,32 @@ def _frontier_section(frontier: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _regimes_section(runs: Sequence[Run], versions: Sequence[Version]) -> str:
-    rows = regime_rows(runs, versions)
+def _regimes_section(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
-        return "<h2>Regimes</h2><p>No versions yet.</p>"
+        return "<h2>Regimes</h2><p>No attempts of a version with a regime yet.</p>"
     columns = list(rows[0])
-    return "<h2>Regimes</h2>" + _table(columns, [[row[c] for c in columns] for row in rows],
-                                        "regimes")
+    return "<h2>Regimes</h2>" + _table(
+        columns, [[row[c] for c in columns] for row in rows], "regimes"
+    )
 
 
-def regime_rows(runs: Sequence[Run], versions: Sequence[Version]) -> list[dict[str, Any]]:
-    """Per-regime counts for the report and the API."""
-    return chartdata.regime_counts(runs, versions)
+def regime_rows(
+    ledger: Ledger, runs: Sequence[Run], versions: Sequence[Version]
+) -> list[dict[str, Any]]:
+    """Per regime: attempts, records, attempts since the last record, crash rate and
+    whether the family looks exhausted."""
+    summaries = summarize_regimes(ledger.objectives(), versions, runs, ledger.run_points())
+    return [
+        {
+            "regime": s.name,
+            "attempts": s.attempts,
+            "records": s.records,
+            "since last record": s.since_record,
+            "crash rate": None if s.crash_rate is None else f"{s.crash_rate:.0%}",
+            "exhausted": "yes" if s.exhausted else "no",
+        }
+        for s in summaries
+    ]
 
 
 def _lessons_section(lessons: Sequence) -> str:

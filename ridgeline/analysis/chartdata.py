@@ -452,36 +452,6 @@ def _sign(objective: Objective) -> int:
     return 1 if objective.direction == "max" else -1
 
 
-# -- regimes --------------------------------------------------------------------------
-
-
-def regime_counts(runs: Sequence[Run], versions: Sequence[Version]) -> list[dict[str, Any]]:
-    """Per regime: versions, runs, crashes, failed versions, committed versions.
-
-    A plain count for the report when no richer regime analysis is installed.
-    """
-    regime_of = {v.name: v.regime or "no regime" for v in versions}
-    table: dict[str, dict[str, Any]] = {}
-    for version in versions:
-        row = table.setdefault(regime_of[version.name], _empty_regime(regime_of[version.name]))
-        row["versions"] += 1
-        row[version.status] = row.get(version.status, 0) + 1
-    for run in runs:
-        if run.version is None:
-            continue
-        row = table.setdefault(regime_of[run.version], _empty_regime(regime_of[run.version]))
-        row["runs"] += 1
-        row["crashes"] += run.outcome == "crash"
-    return sorted(table.values(), key=lambda row: row["regime"])
-
-
-def _empty_regime(name: str) -> dict[str, Any]:
-    return {
-        "regime": name, "versions": 0, "runs": 0, "crashes": 0,
-        "committed": 0, "failed": 0, "exploring": 0,
-    }
-
-
 # -- JSON -----------------------------------------------------------------------------
 
 

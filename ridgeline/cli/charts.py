@@ -109,6 +109,9 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None, db: str |
     from ridgeline import server
 
     location = db or (ctx.find_root().obj or {}).get("db")
+    server.check_bind(host, token)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"serving the dashboard on http://{shown}:{port}/ (Ctrl-C to stop)")
     server.serve(location, host=host, port=port, token=token)
 
 
