@@ -2,8 +2,8 @@
 
 Each benchmark run becomes a run (its metrics, `crash` on a non-zero exit, the tool
 calls so far, its time and command), each session and compaction an event. Every write
-carries an idempotency key made from the transcript's fingerprint (a hash of its first
-64 KiB, which stays the same while a live transcript grows and when the file is moved)
+carries an idempotency key made from the transcript's fingerprint (see `fingerprint`:
+it stays the same while a live transcript grows and when the file is moved)
 and the line, so importing a file again, or a longer copy of it, adds only what is new.
 All text passes through `redact` first, and the whole import is one transaction.
 """
@@ -24,10 +24,21 @@ logger = logging.getLogger(__name__)
 _FINGERPRINT_BYTES = 64 * 1024
 
 
-def fingerprint(path: Path) -> str:
+def fingerprint(path: Path, growing: bool = True) -> str:
+    """A short hash that names a transcript wherever it is stored.
+
+    A JSON-lines transcript grows at its end while the agent works, so only its first
+    line (up to 64 KiB) names it. A document is hashed whole: its first line is a bare
+    `{` shared by every pretty-printed file.
+    """
+    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        head = stream.read(_FINGERPRINT_BYTES)
-    return hashlib.sha256(head).hexdigest()[:16]
+        if growing:
+            digest.update(stream.readline(_FINGERPRINT_BYTES))
+        else:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def import_trace(ledger: Any, path: str | Path, analysis: TraceAnalysis | None = None,
@@ -49,7 +60,7 @@ def import_trace(ledger: Any, path: str | Path, analysis: TraceAnalysis | None =
     path = Path(path)
     if analysis is None:
         analysis = analyze_trace(path, **analyze_options)
-    print_key = fingerprint(path)
+    print_key = fingerprint(path, growing=analysis.unit == "line")
     fallback_time = path.stat().st_mtime
     runs_before, events_before = ledger.count_runs(), len(ledger.events())
     skipped = []
