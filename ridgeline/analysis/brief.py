@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from ridgeline.analysis.frontier import RunPoint, headroom
+from ridgeline.analysis.frontier import RunPoint, headroom, is_counted
 from ridgeline.ledger import Ledger
 from ridgeline.models import MemoryItem, Objective, Run, Version
 from ridgeline.tokens import count_tokens, tokenizer_name, truncate_to_tokens
@@ -38,6 +38,7 @@ MAX_VALIDATIONS = 6
 MAX_ADVICE = 8
 MAX_IDEAS_PER_REGIME = 6
 MAX_TEXT = 160
+REGIME_WINDOW = 500
 
 
 class ObjectiveFacts(NamedTuple):
@@ -88,22 +89,28 @@ class Brief(NamedTuple):
 # -- reading the ledger -----------------------------------------------------------------
 
 
-def build_brief(ledger: Ledger, budget: int = DEFAULT_BUDGET) -> Brief:
+def build_brief(ledger: Ledger, budget: int = DEFAULT_BUDGET, *, advice: bool = True) -> Brief:
     """The brief of `ledger`, at most `budget` tokens long.
 
-    Raises:
-        InputError: never; a budget too small for anything gives a cut heading.
+    Args:
+        ledger: the ledger to digest.
+        budget: the most tokens the text may take; a budget too small for the headlines
+            gives as much of them as fits.
+        advice: False to leave out the next steps, whose analysis reads every run.
     """
-    text = render(gather(ledger), budget)
+    text = render(gather(ledger, advice=advice), budget)
     return Brief(text, count_tokens(text), budget, tokenizer_name())
 
 
-def gather(ledger: Ledger) -> BriefFacts:
+def gather(ledger: Ledger, *, advice: bool = True) -> BriefFacts:
     """Read the facts the brief needs, with queries whose cost is bounded."""
     objectives = [_objective_facts(ledger, o) for o in ledger.objectives()]
     best_run, best_version = _current_best(ledger, objectives)
     versions = ledger.versions()
-    exploring = [v for v in reversed(versions) if v.status == "exploring"]
+    best_name = best_run.version if best_run else None
+    exploring = [
+        v for v in reversed(versions) if v.status == "exploring" and v.name != best_name
+    ]
     failed = [v for v in reversed(versions) if v.status == "failed"]
     best_validations = (
         ledger.runs(version=best_run.version, intent="validation", limit=MAX_VALIDATIONS)
@@ -122,7 +129,7 @@ def gather(ledger: Ledger) -> BriefFacts:
         crashes=ledger.runs(outcome="crash", limit=MAX_CRASHES)[::-1],
         validations=ledger.runs(intent="validation", limit=MAX_VALIDATIONS)[::-1],
         best_validations=best_validations[::-1],
-        advice=_next_steps(ledger)[:MAX_ADVICE],
+        advice=_next_steps(ledger)[:MAX_ADVICE] if advice else [],
     )
 
 
@@ -154,17 +161,23 @@ def _with_runs(ledger: Ledger, versions: list[Version]) -> list[Version]:
 
 def _exhausted_regimes(ledger: Ledger, versions: Sequence[Version]) -> list[tuple[str, str]]:
     """Regimes not worth another try, with the reason, newest first."""
-    # Not yet: ridgeline.analysis.regimes is not in the tree; until it is, a regime counts
-    # as exhausted when three or more of its versions failed and none was committed.
-    by_regime: dict[str, list[Version]] = {}
-    for version in versions:
-        if version.regime:
-            by_regime.setdefault(version.regime, []).append(version)
-    exhausted = []
-    for regime, members in by_regime.items():
-        failed = sum(v.status == "failed" for v in members)
-        if failed >= 3 and not any(v.status == "committed" for v in members):
-            exhausted.append((regime, f"{failed} of {len(members)} versions failed, none kept"))
+    from ridgeline.analysis.regimes import summarize_regimes
+
+    # Only the newest runs are read, so the cost stays flat as the ledger grows; a regime
+    # untouched for a whole window is judged on the runs of it the window still holds.
+    runs = ledger.runs(limit=REGIME_WINDOW)
+    status = {v.name: v.status for v in versions}
+    points = [
+        RunPoint(r.id, r.at, r.version, r.metrics, is_counted(r.intent, r.outcome,
+                                                                status.get(r.version)))
+        for r in runs
+    ]
+    summaries = summarize_regimes(ledger.objectives(), versions, runs, points)
+    exhausted = [
+        (s.name, f"its last {len(s.streak)} attempts set no record and none came close "
+                 f"(runs {', '.join(str(i) for i in s.streak)})")
+        for s in summaries if s.exhausted
+    ]
     return exhausted[::-1]
 
 
@@ -199,7 +212,7 @@ def _header(facts: BriefFacts) -> str:
     span = f"from {_time(totals['first_at'])} to {_time(totals['last_at'])}"
     hours = (totals["last_at"] - totals["first_at"]).total_seconds() / 3600
     summary = (
-        f"{totals['runs']} runs {span} ({hours:.1f} h): {totals['crashes']} crashed, "
+        f"{_plural(totals['runs'], 'run')} {span} ({hours:.1f} h): {totals['crashes']} crashed, "
         f"{totals['validations']} validation, {totals['debug']} debug"
     )
     if totals["tool_calls"]:
@@ -456,6 +469,10 @@ def _time(moment: datetime | None) -> str:
 def _clip(text: str, limit: int = MAX_TEXT) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _normal(text: str) -> str:

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "ridgeline.cli.demo",
     "ridgeline.cli.charts",
     "ridgeline.cli.traces",
+    "ridgeline.cli.agents",
 ]
 
 
