@@ -32,7 +32,8 @@ ledger the agent used.
     any occurred; else, once some key has been superseded by another, 1 if the agent
     re-measured a superseded key and 0 if it never did; else None.
     Direction: the ledger's objective; without one, names that read as costs (time,
-    latency, loss, seconds, ms, error, bpb) are minimized and others maximized.
+    latency, loss, seconds, ms, error, bpb) are minimized, unless they read as rates
+    (`tok_per_sec`, throughput, score), and everything else is maximized.
 
 (d) rollbacks: after `git reset --hard`, `git checkout <ref>`, `git switch` or
     `git restore --source`, half a point for orienting (a ridgeline read or `git log`)
@@ -57,7 +58,12 @@ from typing import Any
 REGRESSION_THRESHOLD = 0.05
 CLAIM_TOLERANCE = 0.01
 
-_COST_NAME = re.compile(r"(?i)(time|latency|loss|sec|_ms$|^ms|error|bpb|duration|cycles)")
+# Rates (`tok_per_sec`, `throughput`) are maximized even though they mention seconds.
+_RATE_NAME = re.compile(r"(?i)(per[_\s]|_per|/s\b|throughput|speed|rate\b|score|accuracy)")
+_COST_NAME = re.compile(
+    r"(?i)((^|_)(time|latency|loss|seconds?|secs?|ms|us|ns|errors?|bpb|duration|cycles)"
+    r"($|_)|time|latency|loss)"
+)
 _ACTS = {"bench", "edit"}
 
 
@@ -239,7 +245,9 @@ def _primary(metrics: dict[str, float], ledger: LedgerSnapshot | None) -> tuple[
 def _direction(metric: str | None, ledger: LedgerSnapshot | None) -> str:
     if ledger is not None and ledger.objective and ledger.objective[0] == metric:
         return ledger.objective[1]
-    return "min" if metric and _COST_NAME.search(metric) else "max"
+    if not metric or _RATE_NAME.search(metric):
+        return "max"
+    return "min" if _COST_NAME.search(metric) else "max"
 
 
 def _worse(value: float, reference: float, direction: str) -> bool:
