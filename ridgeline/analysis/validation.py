@@ -139,10 +139,8 @@ def mann_whitney_exact(old: np.ndarray, new: np.ndarray) -> float:
     """P(rank sum of `new` >= observed) over every split of the pooled ranks."""
     ranks = _midranks(np.concatenate([old, new]))
     observed = ranks[len(old):].sum()
-    sums = np.array(
-        [ranks[list(chosen)].sum() for chosen in itertools.combinations(range(len(ranks)),
-                                                                         len(new))]
-    )
+    splits = np.array(list(itertools.combinations(range(len(ranks)), len(new))))
+    sums = ranks[splits].sum(axis=1)
     # Rank sums are multiples of 0.5; the tolerance absorbs float rounding.
     return float(np.mean(sums >= observed - 1e-9))
 
