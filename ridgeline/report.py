@@ -2,8 +2,8 @@
 
 The file opens with no network: Chart.js, ridgeline's chart code and the stylesheet are
 inlined, and the chart data rides along as JSON in a `<script type="application/json">`
-block. Every piece of ledger text goes through `html.escape`, and the JSON block has `</`
-escaped so a run description cannot close the script early.
+block. Every piece of ledger text goes through `html.escape`, and the JSON block has
+every `<` escaped so a run description cannot close the script early.
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ def _inline_scripts() -> str:
 
 
 def _json_block(element_id: str, data: Any) -> str:
-    text = json.dumps(data, allow_nan=False, default=str).replace("</", "<\\/")
+    # Inside <script> the HTML parser still reacts to "</script" and "<!--"; with every
+    # "<" written as \u003c no ledger text can end the block or change the parser state.
+    text = json.dumps(data, allow_nan=False, default=str).replace("<", "\\u003c")
     return f'<script id="{element_id}" type="application/json">{text}</script>'
 
 

@@ -166,7 +166,7 @@ def _page(items: list[Any], request: Request) -> dict[str, Any]:
 
 
 _KNOWN_PARAMS = {
-    "/api/runs": {"limit", "offset", "version", "intent", "outcome"},
+    "/api/runs": {"limit", "offset", "version", "intent", "outcome", "order"},
     "/api/versions": {"limit", "offset"},
     "/api/lessons": {"limit", "offset"},
     "/api/notes": {"limit", "offset", "tag"},
@@ -327,7 +327,11 @@ class _Api:
                 raise HTTPException(
                     400, f"query parameter {name!r} must be one of {', '.join(allowed)}"
                 )
-        return JSONResponse(_page(self.ledger.runs(**filters), request))
+        order = request.query_params.get("order", "oldest")
+        if order not in ("oldest", "newest"):
+            raise HTTPException(400, "query parameter 'order' must be oldest or newest")
+        runs = self.ledger.runs(**filters)
+        return JSONResponse(_page(runs[::-1] if order == "newest" else runs, request))
 
     def run(self, request: Request) -> JSONResponse:
         _check_params(request)

@@ -91,7 +91,7 @@ def record_inference_run(ledger) -> None:
                 at=at_hour(hour),
                 commit=f"c{int(hour * 100):04d}",
                 tool_calls=round(340 * hour),
-                description=f"{version} at {hour} h",
+                description=f"{version} at {hour:g} h",
             )
 
 

@@ -35,6 +35,8 @@ def test_runs_are_paginated_with_a_total(client):
     assert (body["total"], body["limit"], body["offset"]) == (len(INFERENCE_RUNS), 5, 0)
     assert [run["id"] for run in body["items"]] == [1, 2, 3, 4, 5]
     assert [run["id"] for run in second.json()["items"]] == [6, 7, 8, 9, 10]
+    newest = client.get("/api/runs", params={"limit": 2, "order": "newest"}).json()
+    assert [run["id"] for run in newest["items"]] == [33, 32]
 
 
 def test_runs_filter_by_version_and_outcome(client):

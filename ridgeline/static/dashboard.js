@@ -40,7 +40,7 @@
   function fillLatest(page) {
     var body = document.querySelector("#latest tbody");
     body.textContent = "";
-    page.items.slice().reverse().forEach(function (run) {
+    page.items.forEach(function (run) {
       var row = document.createElement("tr");
       var metrics = Object.keys(run.metrics).map(function (k) {
         return k + "=" + run.metrics[k];
@@ -61,7 +61,7 @@
   function refresh(stamp, runs) {
     return getJSON("/api/objectives").then(function (objectives) {
       fillObjectives(objectives);
-      var jobs = [getJSON("/api/runs?limit=10").then(fillLatest)];
+      var jobs = [getJSON("/api/runs?limit=10&order=newest").then(fillLatest)];
       if (objectives.length) {
         var name = encodeURIComponent(select.value || objectives[0].name);
         jobs.push(getJSON("/api/charts/evolution?objective=" + name).then(function (data) {
