@@ -68,9 +68,11 @@ class VectorIndex:
 
     def __init__(self, embedder: TextEmbedder) -> None:
         self.embedder = embedder
-        self._vectors: dict[Key, np.ndarray] = {}
+        # Rows 0..len(_keys)-1 of _buffer are live; the buffer doubles when full, so
+        # adding items one at a time costs amortized constant time, not a full copy.
         self._keys: list[Key] = []
-        self._matrix = np.zeros((0, embedder.dimensions), dtype=np.float32)
+        self._rows: dict[Key, int] = {}
+        self._buffer = np.zeros((64, embedder.dimensions), dtype=np.float32)
         self._signature: tuple | None = None
 
     def __len__(self) -> int:
@@ -92,10 +94,9 @@ class VectorIndex:
                    if stored.get(key, (None,))[0] != text_hash(text)]
         embedded = self._embed_and_store(ledger, missing, wanted)
         for key in wanted:
-            self._vectors[key] = embedded[key] if key in embedded else stored[key][1]
+            self._put(key, embedded[key] if key in embedded else stored[key][1])
         for key in gone:
-            self._vectors.pop(key, None)
-        self._rebuild()
+            self._drop(key)
         self._signature = signature
         return len(embedded)
 
@@ -165,12 +166,28 @@ class VectorIndex:
             )
         return dict(zip(keys, vectors))
 
-    def _rebuild(self) -> None:
-        self._keys = list(self._vectors)
-        if self._keys:
-            self._matrix = np.stack([self._vectors[key] for key in self._keys])
-        else:
-            self._matrix = np.zeros((0, self.embedder.dimensions), dtype=np.float32)
+    def _put(self, key: Key, vector: np.ndarray) -> None:
+        row = self._rows.get(key)
+        if row is None:
+            row = len(self._keys)
+            if row == len(self._buffer):
+                self._buffer = np.concatenate([self._buffer, np.zeros_like(self._buffer)])
+            self._keys.append(key)
+            self._rows[key] = row
+        self._buffer[row] = vector
+
+    def _drop(self, key: Key) -> None:
+        # Move the last live row into the hole so the live rows stay contiguous.
+        row = self._rows.pop(key, None)
+        if row is None:
+            return
+        last = len(self._keys) - 1
+        if row != last:
+            moved = self._keys[last]
+            self._buffer[row] = self._buffer[last]
+            self._keys[row] = moved
+            self._rows[moved] = row
+        self._keys.pop()
 
     # -- searching ---------------------------------------------------------------------
 
@@ -181,7 +198,7 @@ class VectorIndex:
         if not self._keys:
             return []
         vector = self.embedder.embed([query])[0]
-        scores = self._matrix @ vector
+        scores = self._buffer[: len(self._keys)] @ vector
         if allowed is not None:
             allowed = set(allowed)
             mask = np.fromiter((key in allowed for key in self._keys), dtype=bool,
