@@ -8,7 +8,6 @@ run) comes back to the agent as a tool error carrying its message; the server go
 Needs the `mcp` extra: `pip install 'ridgeline[mcp]'`.
 """
 
-from __future__ import annotations
 
 import functools
 import logging
