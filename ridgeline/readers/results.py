@@ -323,9 +323,8 @@ def _is_numeric(values: list[str]) -> bool:
     # A column is numeric when most present cells are numbers; the few that are not are
     # then malformed cells, reported by line, rather than a reason to call it text.
     parsed = [parse_number(v) for v in values]
-    present = [p for p in parsed if p is not None and p != "crash"]
-    numbers = [p for p in present if p != "bad"]
-    return bool(numbers) and len(numbers) >= 0.8 * len(present)
+    numbers = sum(p is not None and p not in ("crash", "bad") for p in parsed)
+    return numbers > sum(p == "bad" for p in parsed)
 
 
 def _is_regime(name: str, values: list[str]) -> bool:
