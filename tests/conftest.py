@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,7 +81,9 @@ def ledger(db_location: str) -> Iterator[ridgeline.Ledger]:
 @pytest.fixture
 def ridgeline_bin() -> str:
     """The installed console script, so CLI tests run what a user runs."""
-    found = shutil.which("ridgeline")
+    # `.venv/bin/python -m pytest` does not put the venv's bin on PATH; look there first.
+    beside = Path(sys.executable).parent / "ridgeline"
+    found = str(beside) if beside.is_file() else shutil.which("ridgeline")
     if found is None:
         pytest.fail("the ridgeline console script is not on PATH; install with pip install -e .")
     return found
