@@ -76,16 +76,26 @@ def parse_time(value: datetime | str | float | int | None, field: str = "at") ->
     if isinstance(value, bool):
         raise InputError(f"expected a time, got {value!r}", field=field)
     if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise InputError(f"expected a finite time, got {value!r}", field=field)
-        return float(value)
+        return _within_calendar(value, field)
     try:
         moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
         raise InputError(
             f"expected an ISO-8601 time such as 2026-04-20T09:30:00Z, got {value!r}", field=field
         ) from None
-    return to_timestamp(moment)
+    return _within_calendar(to_timestamp(moment), field)
+
+
+# Times must convert back to a datetime (years 1 to 9999) when they are read.
+_EARLIEST, _LATEST = -62_135_596_800, 253_402_300_799
+
+
+def _within_calendar(seconds: float, field: str) -> float:
+    # NaN fails both comparisons, so it is refused here too.
+    if not _EARLIEST <= seconds <= _LATEST:
+        raise InputError(f"expected a finite time in the years 1 to 9999, got {seconds!r}",
+                         field=field)
+    return float(seconds)
 
 
 def parse_metric_value(name: str, value: Any) -> float | None:
@@ -94,13 +104,10 @@ def parse_metric_value(name: str, value: Any) -> float | None:
         return None
     if isinstance(value, bool):
         raise InputError(f"expected a number, got {value!r}", field=name)
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        try:
-            number = float(str(value).strip())
-        except ValueError:
-            raise InputError(f"expected a number, got {value!r}", field=name) from None
+    try:
+        number = float(value) if isinstance(value, int | float) else float(str(value).strip())
+    except (ValueError, OverflowError):
+        raise InputError(f"expected a number, got {value!r}", field=name) from None
     return None if math.isnan(number) else number
 
 
@@ -108,6 +115,33 @@ def _choice(value: str, allowed: Sequence[str], field: str) -> str:
     if value not in allowed:
         raise InputError(f"expected one of {', '.join(allowed)}, got {value!r}", field=field)
     return value
+
+
+def _check_run_extras(
+    duration: Any, exit_status: Any, artifacts: Any
+) -> tuple[float | None, int | None, tuple[str, ...]]:
+    """Duration, exit status and artifacts checked, so both backends store the same types."""
+    if duration is not None:
+        duration = parse_metric_value("duration", duration)
+        if duration is not None and not (math.isfinite(duration) and duration >= 0):
+            raise InputError(f"expected seconds of at least 0, got {duration!r}",
+                             field="duration")
+    if exit_status is not None and (isinstance(exit_status, bool)
+                                    or not isinstance(exit_status, int)
+                                    or not -(2**31) <= exit_status < 2**31):
+        raise InputError(f"expected a whole number, got {exit_status!r}", field="exit_status")
+    if isinstance(artifacts, str | bytes) or not isinstance(artifacts, Iterable):
+        raise InputError(f"expected a list of paths, got {artifacts!r}", field="artifacts")
+    paths = tuple(dict.fromkeys(artifacts))
+    if not all(isinstance(path, str) and path for path in paths):
+        raise InputError("each artifact must be a non-empty path", field="artifacts")
+    return duration, exit_status, paths
+
+
+def _check_texts(**fields: Any) -> None:
+    for field, value in fields.items():
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"expected text, got {value!r}", field=field)
 
 
 def _clean_name(value: str, field: str) -> str:
@@ -440,8 +474,10 @@ class Ledger:
         """
         values = self._check_run(metrics, intent, outcome, tool_calls)
         timestamp = parse_time(at)
+        duration, exit_status, artifacts = _check_run_extras(duration, exit_status, artifacts)
+        _check_texts(reason=reason, commit=commit, command=command, description=description,
+                     key=key, agent=agent, session=session, diff_hash=diff_hash)
         key = key or uuid.uuid4().hex
-        artifacts = tuple(dict.fromkeys(artifacts))
         with self._write() as cursor:
             version_id = self._version_id(cursor, _clean_name(version, "version")) if version else None
             inserted = cursor.execute(
@@ -484,8 +520,11 @@ class Ledger:
     ) -> dict[str, float | None]:
         _choice(intent, INTENTS, "intent")
         _choice(outcome, OUTCOMES, "outcome")
-        if tool_calls is not None and (isinstance(tool_calls, bool) or not isinstance(tool_calls, int) or tool_calls < 0):
+        if tool_calls is not None and (isinstance(tool_calls, bool) or not isinstance(tool_calls, int) or not 0 <= tool_calls < 2**63):
             raise InputError(f"expected a whole number of at least 0, got {tool_calls!r}", field="tool_calls")
+        if metrics is not None and not isinstance(metrics, Mapping):
+            raise InputError(f"expected a mapping of metric name to value, got {metrics!r}",
+                             field="metrics")
         values = {
             _clean_name(name, "metric"): parse_metric_value(name, value)
             for name, value in (metrics or {}).items()
