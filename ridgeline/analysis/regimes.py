@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
-
-import numpy as np
 
 from ridgeline.analysis.frontier import RunPoint, staircase, usable
 from ridgeline.models import Objective, Run, Version
@@ -79,11 +78,11 @@ def relative_noise(runs: Sequence[Run], objective: str) -> float:
             by_version[run.version].append(value)
     spreads = []
     for values in by_version.values():
-        centre = float(np.median(values))
+        centre = statistics.median(values)
         if len(values) >= 2 and centre != 0:
-            deviation = float(np.median(np.abs(np.array(values) - centre)))
+            deviation = statistics.median(abs(v - centre) for v in values)
             spreads.append(1.4826 * deviation / abs(centre))
-    return float(np.median(spreads)) if spreads else DEFAULT_NOISE
+    return statistics.median(spreads) if spreads else DEFAULT_NOISE
 
 
 def summarize_regimes(

@@ -29,9 +29,12 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+# numpy is imported inside the functions that use it: hooks run `ridgeline` often and
+# must start fast.
+if TYPE_CHECKING:
+    import numpy as np
 
 ALPHA = 0.01
 MIN_EFFECT = 0.01
@@ -86,6 +89,8 @@ def compare_samples(
         (no earlier value, or fewer than two fresh ones). `shift` is in the metric's
         unit, positive when worse.
     """
+    import numpy as np
+
     earlier_values = tuple(float(v) for v in earlier if _finite(v))
     fresh_values = tuple(float(v) for v in fresh if _finite(v))
     if not earlier_values or len(fresh_values) < 2:
@@ -111,6 +116,8 @@ def _finite(value: float | None) -> bool:
 def _test(old: np.ndarray, new: np.ndarray) -> tuple[str, float | None, bool]:
     """The method used, its one-sided p-value that `new` is larger (worse), and whether
     that is significant at ALPHA."""
+    import numpy as np
+
     if np.ptp(np.concatenate([old, new])) == 0:
         return "identical", 1.0, False
     arrangements = math.comb(len(old) + len(new), len(new))
@@ -124,6 +131,8 @@ def _test(old: np.ndarray, new: np.ndarray) -> tuple[str, float | None, bool]:
 
 
 def _midranks(values: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     order = np.argsort(values, kind="mergesort")
     ranks = np.empty(len(values))
     sorted_values = values[order]
@@ -137,6 +146,8 @@ def _midranks(values: np.ndarray) -> np.ndarray:
 
 def mann_whitney_exact(old: np.ndarray, new: np.ndarray) -> float:
     """P(rank sum of `new` >= observed) over every split of the pooled ranks."""
+    import numpy as np
+
     ranks = _midranks(np.concatenate([old, new]))
     observed = ranks[len(old):].sum()
     splits = np.array(list(itertools.combinations(range(len(ranks)), len(new))))
@@ -147,6 +158,8 @@ def mann_whitney_exact(old: np.ndarray, new: np.ndarray) -> float:
 
 def mann_whitney_normal(old: np.ndarray, new: np.ndarray) -> float:
     """The same p-value from the normal approximation, with tie and continuity corrections."""
+    import numpy as np
+
     n, m = len(old), len(new)
     pooled = np.concatenate([old, new])
     ranks = _midranks(pooled)
@@ -167,6 +180,8 @@ def prediction_t(old: np.ndarray, new: np.ndarray) -> bool:
     Only the critical value is tabulated, not the whole t distribution, so this gives a
     decision and no p-value.
     """
+    import numpy as np
+
     spread = float(np.std(new, ddof=1))
     difference = float(new.mean() - old.mean())
     if spread == 0:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
 from typing import Any
 
 import click
-import numpy as np
 
 from ridgeline import benchrun
 from ridgeline.analysis import advice as advice_module
@@ -212,8 +212,8 @@ def _describe_sample(item: Any) -> str:
     if item.verdict == "inconclusive":
         return f"{item.objective}: inconclusive ({len(item.earlier)} earlier, " \
                f"{len(item.fresh)} new values)"
-    old = format_number(float(np.median(item.earlier)))
-    new = format_number(float(np.median(item.fresh)))
+    old = format_number(statistics.median(item.earlier))
+    new = format_number(statistics.median(item.fresh))
     p_text = "" if item.p_value is None else f", p={item.p_value:.3g}"
     change = _percent(item.relative_shift if item.direction == "min"
                       else None if item.relative_shift is None else -item.relative_shift)
