@@ -173,3 +173,16 @@ def test_timeline_stays_bounded_and_ends_at_the_total(tmp_path):
     assert len(analysis.timeline) <= 2_001
     counts = [point["tool_calls"] for point in analysis.timeline]
     assert counts == sorted(counts) and counts[-1] == 5_000
+
+
+def test_events_stay_few_however_many_edits(tmp_path):
+    transcript = Transcript()
+    for _ in range(3):
+        for _ in range(500):
+            transcript.edit()
+        transcript.bash("ridgeline brief")
+
+    analysis = analyze_trace(transcript.write(tmp_path / "t.jsonl"))
+
+    assert analysis.tool_calls == 1_503
+    assert [e.kind for e in analysis.events] == ["session"] + ["edit", "ridgeline_read"] * 3

@@ -33,6 +33,9 @@ _MAX_TIMELINE = 2_000
 # Failed commands and malformed lines beyond this many are counted, not listed.
 _MAX_LISTED = 1_000
 
+# Event kinds of which only the first of a consecutive run is kept.
+_COLLAPSED = {"edit", "history", "claim_best", "flag_regression"}
+
 _SHELL_TOOLS = {
     "bash", "shell", "exec_command", "execute_bash", "run", "bash_command", "terminal",
     "local_shell", "container.exec", "execute_command", "run_command", "cmd",
@@ -65,7 +68,6 @@ class BenchRun:
     exit_status: int | None = None
     metrics: dict[str, float] = dataclasses.field(default_factory=dict)
     session: str | None = None
-    output_tail: str = ""
 
     @property
     def crashed(self) -> bool:
@@ -288,9 +290,9 @@ class TraceBuilder:
 
     def _finish_run(self, run: BenchRun, output: str | None, exit_status: int | None) -> None:
         run.exit_status = exit_status
-        run.output_tail = tail(output)
         if output:
-            run.metrics = self._metrics_of(run.output_tail)
+            # Only the metrics are kept: a long session has thousands of runs.
+            run.metrics = self._metrics_of(tail(output))
 
     def _failure(self, line: int, at: float | None, call: ToolCall | None,
                  exit_status: int | None, output: str | None) -> None:
@@ -305,7 +307,6 @@ class TraceBuilder:
                 "command": redact(command) if command else None,
                 "exit_status": exit_status,
             })
-        self._event("failure", line, at, {"exit_status": exit_status})
 
     def crash(self, line: int, at: float | None, reason: str) -> None:
         """The agent itself failed (an error that ended its episode)."""
@@ -355,7 +356,12 @@ class TraceBuilder:
     # -- internals ----------------------------------------------------------------------
 
     def _event(self, kind: str, line: int, at: float | None, data: dict[str, Any]) -> None:
-        self.analysis.events.append(
+        events = self.analysis.events
+        # The scores read only the first of a run of edits (or log reads, or claims)
+        # between other events; keeping one bounds the list by the rare events.
+        if kind in _COLLAPSED and events and events[-1].kind == kind:
+            return
+        events.append(
             TraceEvent(kind, line, self.now(at), self.analysis.tool_calls, data)
         )
 
