@@ -170,6 +170,35 @@ def test_objective_option_overrides_inference(ledger, tmp_path):
     assert ledger.objective("memory_gb").direction == "min"
 
 
+def test_an_objective_the_ledger_declares_decides(ledger, tmp_path):
+    ledger.add_objective("score", "min", unit="ns")
+    text = "experiment\tscore\tstatus\n1\t700\tkeep\n2\t650\tdiscard\n"
+
+    report = import_results(ledger, write(tmp_path, text))
+
+    assert [(o.name, o.direction) for o in report.objectives] == [("score", "min")]
+    assert report.objectives[0].why == "the ledger already declares it"
+    assert ledger.objective("score").unit == "ns"
+
+
+def test_sidecar_declares_objectives_with_baseline_and_ideal(ledger, tmp_path):
+    write(tmp_path, '[[objective]]\nname = "val_bpb"\ndirection = "min"\nbaseline = 1.0\n'
+          'ideal = 0.9\n', name="results.toml")
+    report = import_results(ledger, write(tmp_path, SIMPLE))
+
+    assert report.objectives[0].why == "declared in results.toml"
+    assert (ledger.objective("val_bpb").baseline, ledger.objective("val_bpb").ideal) == (1.0, 0.9)
+
+
+def test_bad_sidecar_is_named(ledger, tmp_path):
+    write(tmp_path, '[[objective]]\nname = "val_bpb"\n', name="results.toml")
+
+    with pytest.raises(InputError, match="needs name and direction") as caught:
+        import_results(ledger, write(tmp_path, SIMPLE))
+
+    assert caught.value.file.endswith("results.toml")
+
+
 def test_zero_on_a_discarded_row_is_a_crash_and_never_the_best(ledger, tmp_path):
     text = SIMPLE + "a5\t0.000000\t0.0\tdiscard\tbroken run\n"
     report = import_results(ledger, write(tmp_path, text))

@@ -386,15 +386,31 @@ def choose_objectives(
     entries: list[Entry],
     given: Mapping[str, str],
     file: str,
+    *,
+    source: str = "given",
+    known: Mapping[str, str] | None = None,
 ) -> list[ObjectiveChoice]:
-    """The objectives of the file: those given, else one inferred from the rows.
+    """The objectives of the file: those given, else those the ledger already knows, else
+    one inferred from the rows.
+
+    Args:
+        given: directions by column name that must all be numeric columns.
+        source: where `given` came from, for the explanation.
+        known: objectives the ledger already declares; used when columns match them.
 
     Raises:
         InputError: a given objective is not a numeric column, or no column can be
             oriented; both name the header line and ask for `--objective`.
     """
     if given:
-        return [_given(name, direction, layout, file) for name, direction in given.items()]
+        return [_given(name, direction, layout, file, source)
+                for name, direction in given.items()]
+    matching = [
+        ObjectiveChoice(column, (known or {})[column], "the ledger already declares it")
+        for column in layout.numeric if column in (known or {})
+    ]
+    if matching:
+        return matching
     kept = [e for e in entries if e.kind == "committed"]
     candidates = [n for n in layout.numeric if not _is_side(n)]
     decided = []
@@ -420,12 +436,14 @@ def choose_objectives(
     )
 
 
-def _given(name: str, direction: str, layout: Layout, file: str) -> ObjectiveChoice:
+def _given(
+    name: str, direction: str, layout: Layout, file: str, source: str
+) -> ObjectiveChoice:
     if direction not in ("max", "min"):
         raise InputError(f"expected max or min, got {direction!r}", field="--objective")
     for column in layout.numeric:
         if column.lower() == name.lower():
-            return ObjectiveChoice(column, direction, "given")
+            return ObjectiveChoice(column, direction, source)
     columns = ", ".join(layout.numeric) or "none"
     raise InputError(
         f"unknown column {name!r}; an objective must be one of the numeric columns: "
@@ -530,6 +548,8 @@ def parse_results(
     file: str,
     *,
     objectives: Mapping[str, str] | None = None,
+    source: str = "given",
+    known: Mapping[str, str] | None = None,
     skip_bad: bool = False,
 ) -> ParsedResults:
     """Read results text into classified rows and decide its objectives; no ledger needed.
@@ -538,6 +558,8 @@ def parse_results(
         text: the file's content.
         file: its name, for error messages and provenance.
         objectives: directions by column name; when given, no inference takes place.
+        source: where `objectives` came from, for the explanation.
+        known: objectives the ledger already declares, used when columns match them.
         skip_bad: skip malformed rows (listed in `skipped`) instead of stopping.
 
     Raises:
@@ -558,7 +580,8 @@ def parse_results(
     skipped = [SkippedLine(e.line or 0, e.message + _column_note(e)) for e in errors]
     if not entries:
         raise InputError("no row of the file could be read", file=file, line=1)
-    chosen = choose_objectives(layout, entries, objectives or {}, file)
+    chosen = choose_objectives(layout, entries, objectives or {}, file,
+                               source=source, known=known)
     settle_outcomes(entries, chosen, layout)
     return ParsedResults(file, layout, entries, chosen, skipped, len(rows) + len(errors))
 
@@ -576,6 +599,7 @@ class Sidecar:
 
     objectives: tuple[dict[str, Any], ...] = ()
     start: str | None = None
+    path: str | None = None
 
 
 def read_sidecar(path: Path) -> Sidecar:
@@ -597,7 +621,7 @@ def read_sidecar(path: Path) -> Sidecar:
                 "and ideal", file=str(path), field="objective",
             )
     start = data.get("start")
-    return Sidecar(tuple(objectives), None if start is None else str(start))
+    return Sidecar(tuple(objectives), None if start is None else str(start), str(path))
 
 
 def sidecar_for(path: Path) -> Path | None:
@@ -637,13 +661,16 @@ def import_results(
     path = Path(path)
     file = str(path.resolve())
     settings = read_sidecar(Path(sidecar)) if sidecar else _auto_sidecar(path)
-    given = dict(objectives or {})
-    if not given:
-        given = _declared_directions(ledger, settings, decode_header(path))
-    parsed = parse_results(read_text(path), file, objectives=given, skip_bad=skip_bad)
+    given, source = dict(objectives or {}), "given with --objective"
+    if not given and settings.objectives:
+        given = {o["name"]: o["direction"] for o in settings.objectives}
+        source = f"declared in {Path(settings.path or '').name}"
+    known = {o.name: o.direction for o in ledger.objectives()}
+    parsed = parse_results(read_text(path), file, objectives=given, source=source,
+                           known=known, skip_bad=skip_bad)
     report = _report_of(parsed)
     with ledger.transaction():
-        _write_objectives(ledger, parsed.objectives, settings, given)
+        _write_objectives(ledger, parsed.objectives, settings)
         start = _start_time(ledger, file, settings, parsed)
         present = {run.source_line for run in ledger.runs(source=file)}
         _write_entries(ledger, parsed, start, present, report)
@@ -651,23 +678,9 @@ def import_results(
     return report
 
 
-def decode_header(path: Path) -> list[str]:
-    text = read_text(path)
-    return [name.strip() for name in text.splitlines()[0].split("\t")]
-
-
 def _auto_sidecar(path: Path) -> Sidecar:
     found = sidecar_for(path)
     return read_sidecar(found) if found else Sidecar()
-
-
-def _declared_directions(ledger: Ledger, settings: Sidecar, header: list[str]) -> dict[str, str]:
-    # Objectives the sidecar or the ledger already declare are facts, not guesses.
-    columns = {name.lower() for name in header}
-    declared = {o["name"]: o["direction"] for o in settings.objectives}
-    if declared:
-        return declared
-    return {o.name: o.direction for o in ledger.objectives() if o.name.lower() in columns}
 
 
 def _report_of(parsed: ParsedResults) -> ImportReport:
@@ -709,9 +722,7 @@ def best_values(parsed: ParsedResults) -> dict[str, float | None]:
     return best
 
 
-def _write_objectives(
-    ledger: Ledger, chosen: list[ObjectiveChoice], settings: Sidecar, given: Mapping[str, str]
-) -> None:
+def _write_objectives(ledger: Ledger, chosen: list[ObjectiveChoice], settings: Sidecar) -> None:
     details = {o["name"]: o for o in settings.objectives}
     existing = {o.name: o for o in ledger.objectives()}
     for choice in chosen:

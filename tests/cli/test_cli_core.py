@@ -245,7 +245,7 @@ def test_import_objective_option(cli, tmp_path):
 
     assert "--objective" in undecided.stderr
     assert "expected NAME:max or NAME:min" in bad_option.stderr
-    assert "objective score: max (given)" in decided.stderr
+    assert "objective score: max (given with --objective)" in decided.stderr
 
 
 def test_import_example_with_its_sidecar(cli):
