@@ -9,10 +9,12 @@ from ridgeline.redact import MARKER, contains_secret, redact
 SECRETS = [
     ("sk-ant-api03-Zq8vK2mN4pL7xR1tY6wB", "key sk-ant-api03-Zq8vK2mN4pL7xR1tY6wB in use"),
     ("sk-proj-4fG7hJ2kL9mN3pQ6rS8tU1vW", "OPENAI=sk-proj-4fG7hJ2kL9mN3pQ6rS8tU1vW"),
-    ("ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "push with ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
+    ("ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+     "push with ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
     ("AKIAIOSFODNN7EXAMPLE", "aws id AKIAIOSFODNN7EXAMPLE."),
     ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N",
-     'curl -H "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N"'),
+     "curl -H 'Authorization: Bearer "
+     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N'"),
     ("opaque-token-value-123", "Authorization: Bearer opaque-token-value-123"),
     ("hunter2hunter2", "mysql --password=hunter2hunter2 db"),
     ("s3cr3t-Value", 'config = {"password": "s3cr3t-Value"}'),

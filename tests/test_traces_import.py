@@ -205,3 +205,16 @@ def test_cli_rejects_an_unknown_file_in_one_line(ridgeline_bin, tmp_path):
 
     assert done.returncode == 1
     assert done.stderr.startswith("error:") and "x.json" in done.stderr
+
+
+def test_runs_the_agent_recorded_itself_are_not_imported_again(ledger, tmp_path):
+    t = Transcript()
+    t.bash("python bench.py", "tok_per_sec: 10")
+    t.bash("ridgeline record --version v1 --metric tok_per_sec=10", "run 1 saved")
+    t.bash("ridgeline bench -- python bench.py", "tok_per_sec: 11")
+    missed = t.bash("python bench.py", "tok_per_sec: 12")
+
+    summary = import_trace(ledger, t.write(tmp_path / "t.jsonl"))
+
+    assert summary["recorded_by_agent"] == 2
+    assert [r.source_line for r in ledger.runs()] == [missed]

@@ -231,7 +231,9 @@ def _measurements(steps: Sequence[Step], ledger: LedgerSnapshot | None) -> list[
     return found
 
 
-def _primary(metrics: dict[str, float], ledger: LedgerSnapshot | None) -> tuple[str | None, float | None]:
+def _primary(
+    metrics: dict[str, float], ledger: LedgerSnapshot | None
+) -> tuple[str | None, float | None]:
     if not metrics:
         return None, None
     if ledger is not None and ledger.objective and ledger.objective[0] in metrics:

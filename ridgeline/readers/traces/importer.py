@@ -1,7 +1,9 @@
 """Recording what a transcript shows into a ledger.
 
 Each benchmark run becomes a run (its metrics, `crash` on a non-zero exit, the tool
-calls so far, its time and command), each session and compaction an event. Every write
+calls so far, its time and command), each session and compaction an event. Runs the
+agent recorded itself (through `ridgeline bench`, or with a `ridgeline record` before its
+next benchmark run) are already in its ledger and are left out. Every write
 carries an idempotency key made from the transcript's fingerprint (see `fingerprint`:
 it stays the same while a live transcript grows and when the file is moved)
 and the line, so importing a file again, or a longer copy of it, adds only what is new.
@@ -52,8 +54,9 @@ def import_trace(ledger: Any, path: str | Path, analysis: TraceAnalysis | None =
         **analyze_options: passed to `analyze_trace` (`bench_pattern`, ...).
 
     Returns:
-        Counts: `runs` (new runs written), `events` (new events), `skipped` (benchmark
-        commands with neither a metric nor a failure to record) and `format`.
+        Counts: `runs` (new runs written), `events` (new events), `recorded_by_agent`
+        (runs left out because the agent recorded them itself), `skipped` (lines of
+        benchmark commands with neither a metric nor a failure), `malformed` and `format`.
     """
     from ridgeline.readers.traces import analyze_trace
 
@@ -63,9 +66,11 @@ def import_trace(ledger: Any, path: str | Path, analysis: TraceAnalysis | None =
     print_key = fingerprint(path, growing=analysis.unit == "line")
     fallback_time = path.stat().st_mtime
     runs_before, events_before = ledger.count_runs(), len(ledger.events())
-    skipped = []
+    skipped, already = [], recorded_by_agent(analysis)
     with ledger.transaction():
-        for run in analysis.runs:
+        for index, run in enumerate(analysis.runs):
+            if index in already:
+                continue
             if not _record_run(ledger, run, analysis, print_key, fallback_time):
                 skipped.append(run.line)
         for session in analysis.sessions:
@@ -78,10 +83,34 @@ def import_trace(ledger: Any, path: str | Path, analysis: TraceAnalysis | None =
     return {
         "format": analysis.format,
         "runs": ledger.count_runs() - runs_before,
+        "recorded_by_agent": len(already),
         "events": len(ledger.events()) - events_before,
         "skipped": skipped,
         "malformed": analysis.malformed_count,
     }
+
+
+def recorded_by_agent(analysis: TraceAnalysis) -> set[int]:
+    """Indexes of runs the agent recorded itself: run through `ridgeline bench`, or
+    followed by a `ridgeline record` before its next benchmark run. Importing them again
+    would count each twice."""
+    recorded: set[int] = set()
+    current: int | None = None
+    previous = None
+    for event in analysis.events:
+        if event.kind == "bench":
+            current = event.data["run"]
+            wrapped = (previous is not None and previous.kind == "ridgeline_write"
+                       and previous.data.get("command") == "bench"
+                       and previous.line == event.line)
+            if wrapped:
+                recorded.add(current)
+        elif (event.kind == "ridgeline_write" and event.data.get("command") == "record"
+              and current is not None):
+            recorded.add(current)
+            current = None
+        previous = event
+    return recorded
 
 
 def _record_run(ledger: Any, run: BenchRun, analysis: TraceAnalysis, print_key: str,
