@@ -196,3 +196,29 @@ def test_unrecognised_file_is_an_input_error(tmp_path):
 
     with pytest.raises(InputError, match="not a transcript"):
         analyze_trace(path)
+
+
+def test_early_codex_rollouts_with_bare_items(tmp_path):
+    lines = [
+        {"id": "abc", "timestamp": "2025-05-01T10:00:00Z", "instructions": None},
+        {"record_type": "state"},
+        {"type": "function_call", "name": "shell", "call_id": "c1",
+         "arguments": json.dumps({"command": ["bash", "-lc", "python bench.py"]})},
+        {"type": "function_call_output", "call_id": "c1",
+         "output": json.dumps({"output": "tok_per_sec: 9.5\n", "metadata": {"exit_code": 0}})},
+        {"type": "function_call", "name": "shell", "call_id": "c2",
+         "arguments": json.dumps({"command": ["make"]})},
+        {"type": "function_call_output", "call_id": "c2",
+         "output": json.dumps({"output": "error", "metadata": {"exit_code": 2}})},
+    ]
+    path = tmp_path / "rollout.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    analysis = analyze_trace(path)
+
+    assert analysis.format == "codex"
+    assert analysis.tool_calls == 2
+    assert analysis.runs[0].command == "python bench.py"
+    assert analysis.runs[0].metrics == {"tok_per_sec": 9.5}
+    assert analysis.failed_commands == 1
+    assert len(analysis.sessions) == 1

@@ -76,7 +76,8 @@ def looks_like_checkpoint(path: Path) -> bool:
     """True for anything `read_checkpoint` accepts, judged by content."""
     if path.is_dir():
         return _checkpoint_folder(path) is not None
-    if path.suffix.lower() != ".json" and path.stat().st_size > 64 * 1024 * 1024:
+    # Checkpoint files are small; a large file is a transcript, not worth parsing here.
+    if path.stat().st_size > 16 * 1024 * 1024:
         return False
     try:
         data = _load(path)

@@ -38,8 +38,21 @@ _USAGE_FIELDS = (
 _MAX_PENDING_EXITS = 1_024
 
 
+# Early rollouts wrote response items bare, one per line, after a header line with
+# `instructions`, and interleaved `{"record_type": "state"}` lines.
+_BARE_ITEMS = {
+    "message", "function_call", "function_call_output", "reasoning", "local_shell_call",
+    "local_shell_call_output", "custom_tool_call", "custom_tool_call_output",
+    "web_search_call",
+}
+
+
 def looks_like(line: dict[str, Any]) -> bool:
-    return line.get("type") in _LINE_TYPES and "payload" in line
+    if line.get("type") in _LINE_TYPES and "payload" in line:
+        return True
+    return line.get("record_type") == "state" or (
+        "instructions" in line and "id" in line and "timestamp" in line
+    )
 
 
 class _CodexState:
@@ -64,6 +77,10 @@ def read(path: Path, builder: TraceBuilder) -> None:
             builder.compaction(number, at, trigger="compacted")
         elif kind == "response_item":
             _response_item(payload, number, at, builder, state)
+        elif kind in _BARE_ITEMS:
+            _response_item(line, number, at, builder, state)
+        elif "instructions" in line and "id" in line:
+            builder.session(str(line["id"]), number, at)
         elif kind == "event_msg":
             _event(payload, number, at, builder, state)
 
