@@ -108,7 +108,8 @@ def draw_evolution(data: EvolutionData, log: bool = False) -> Figure:
     axes.set_xlabel(_time_axis_title(data))
     axes.set_ylabel(_axis_title(objective.name, objective.unit))
     better = "higher" if objective.direction == "max" else "lower"
-    axes.set_title(f"{objective.name} over active time ({better} is better)")
+    # Band names sit just above the plot, so the title needs room.
+    axes.set_title(f"{objective.name} over active time ({better} is better)", pad=16)
     axes.set_xlim(left=min(0.0, -0.02 * data.span_hours), right=data.span_hours * 1.03 or 1)
     axes.grid(True, alpha=0.25)
     if axes.get_legend_handles_labels()[0]:
@@ -211,7 +212,7 @@ def _draw_bands(axes: Axes, data: EvolutionData) -> None:
             f"{band.kind} ({band.count})",
             xy=((band.start + band.end) / 2, 1),
             xycoords=("data", "axes fraction"),
-            xytext=(0, -10),
+            xytext=(0, 3),
             textcoords="offset points",
             ha="center",
             fontsize=7,
@@ -274,7 +275,10 @@ def _draw_frontier_path(axes: Axes, data: ParetoData) -> None:
         edgecolors="black", linewidths=0.6, zorder=4, label="committed versions",
     )
     collection.set_gid("pareto:frontier")
-    path = ([data.baseline] if data.baseline else []) + [(p.x, p.y) for p in points]
+    path = [(p.x, p.y) for p in points]
+    # Start from the baseline, unless a committed version sits on it already.
+    if data.baseline and data.baseline != path[0]:
+        path.insert(0, data.baseline)
     for start, end in zip(path, path[1:]):
         arrow = axes.annotate(
             "", xy=end, xytext=start,
@@ -319,7 +323,9 @@ def _draw_failed(axes: Axes, data: ParetoData) -> None:
         ring.set_gid(f"regime-box:{cluster.regime}")
         text = axes.annotate(
             f"{cluster.regime}\n({len(cluster.points)} failed)",
-            xy=(cluster.x, min(ys)), xytext=(0, -62), textcoords="offset points",
+            # Names of points below the middle slant downwards; write beneath them.
+            xy=(cluster.x, min(ys)), xytext=(0, -62 if len(xs) > 1 else -14),
+            textcoords="offset points",
             fontsize=8, color="#8c1c1c", va="top", ha="center", weight="bold",
         )
         text.set_gid(f"regime:{cluster.regime}")

@@ -14,11 +14,13 @@ import pytest
 
 from ridgeline.analysis import chartdata
 from ridgeline.models import Objective
+from tests.conftest import PROJECT_ROOT
 
 pytest.importorskip("matplotlib", reason="charts need the 'charts' extra (matplotlib)")
 
 from ridgeline import charts  # noqa: E402
 
+EXAMPLES = PROJECT_ROOT / "examples"
 START = 1_776_643_200.0  # 2026-04-20T00:00:00Z
 
 # (hour, version, tok/s or None for a crash, intent)
@@ -65,6 +67,18 @@ MATCHING_VERSIONS = [
     ("dispatch", 2.19, 1.02, "failed", "concurrency primitives", "Dispatch"),
     ("v2", 2.86, 1.24, "committed", "thread tuning", "empty-set short-circuit"),
 ]
+
+
+@pytest.fixture(scope="session")
+def matplotlib_cache(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("matplotlib"))
+
+
+@pytest.fixture(autouse=True)
+def shared_font_cache(matplotlib_cache, monkeypatch) -> None:
+    # Each test has its own HOME; without this every `ridgeline chart` subprocess would
+    # rebuild matplotlib's font cache there, seconds each time.
+    monkeypatch.setenv("MPLCONFIGDIR", matplotlib_cache)
 
 
 def _flat(pairs) -> list[float]:
@@ -337,11 +351,9 @@ def test_chart_commands_write_png_svg_and_html(db_location, ridgeline_bin, tmp_p
         record_matching_engine_run(ledger)
 
     for args, name in (
-        (["evolution", "--log"], "e.png"),
-        (["evolution", "--objective", "tok_per_sec"], "e.svg"),
+        (["evolution", "--log", "--objective", "tok_per_sec"], "e.png"),
         (["evolution"], "e.html"),
-        (["pareto", "--x", "peak_mts", "--y", "sustained_mts"], "p.png"),
-        (["pareto", "--x", "peak_mts", "--y", "sustained_mts"], "p.html"),
+        (["pareto", "--x", "peak_mts", "--y", "sustained_mts"], "p.svg"),
     ):
         out = tmp_path / name
         subprocess.run(
@@ -361,3 +373,46 @@ def test_chart_command_names_a_bad_objective(db_location, ridgeline_bin, tmp_pat
 
     assert result.returncode == 1
     assert result.stderr.startswith("error: no objective named 'nope'")
+
+
+# -- the published examples -----------------------------------------------------------
+
+
+def _import_example(ridgeline_bin: str, location: str, name: str) -> None:
+    subprocess.run(
+        [ridgeline_bin, "--db", location, "import", str(EXAMPLES / name)],
+        check=True, capture_output=True, text=True,
+    )
+
+
+def test_inference_example_shows_the_published_staircase(sqlite_location, ridgeline_bin):
+    import ridgeline
+
+    _import_example(ridgeline_bin, sqlite_location, "inference-12h.tsv")
+    with ridgeline.open(sqlite_location) as ledger:
+        data = chartdata.evolution_of(ledger)
+
+    records = [(d.version, d.value) for d in data.dots if d.kind == "record"]
+    assert records == INFERENCE_RECORDS
+    assert (data.count("crash"), data.count("check"), data.count("attempt")) == (7, 19, 20)
+    assert [label.text for label in data.labels if label.why == "out of order"] == ["gpu_v6"]
+    assert data.tool_calls[-1][1] == 4019
+    assert [band.kind for band in data.bands] == ["crashes", "validation"]
+    assert data.objective.baseline == 160
+
+
+def test_matching_engine_example_shows_the_published_pareto(sqlite_location, ridgeline_bin):
+    import ridgeline
+
+    _import_example(ridgeline_bin, sqlite_location, "matching-engine.tsv")
+    with ridgeline.open(sqlite_location) as ledger:
+        data = chartdata.pareto_of(ledger)
+
+    assert [(p.version, p.x, p.y) for p in data.frontier] == [
+        ("Baseline", 1.23, 0.43), ("V1", 2.58, 1.23), ("V2", 2.86, 1.24)
+    ]
+    clusters = {c.regime: sorted(p.version for p in c.points) for c in data.clusters}
+    assert clusters["concurrency primitives"] == [
+        "dispatch", "group_spin_10000", "master_spin_1000", "yielding"
+    ]
+    assert data.ideal == (3.2, 1.5) and data.baseline == (1.23, 0.43)

@@ -380,9 +380,11 @@ def pareto(
 ) -> ParetoData:
     """The Pareto chart of two objectives, one point per version.
 
-    A version is drawn at its latest ok run that measured both objectives (the latest
-    measurement is the code as it stands). Committed versions form the frontier path in
-    the order they were found; failed versions are grouped by regime.
+    A version is drawn at its latest ok attempt that measured both objectives (the code
+    as it stands), or its latest ok run when it has no such attempt: a validation run
+    labelled with a version may be an ablation of it, not the version itself. Committed
+    versions form the frontier path in the order they were found; failed versions are
+    grouped by regime.
     """
     by_name = {version.name: version for version in versions}
     ordered = sorted(runs, key=lambda run: (run.at, run.id))
@@ -408,7 +410,7 @@ def pareto(
 def _version_points(
     runs: Sequence[Run], hours: Sequence[float], by_name: dict[str, Version], x: str, y: str
 ) -> list[ParetoPoint]:
-    latest: dict[str, ParetoPoint] = {}
+    latest: dict[str, tuple[bool, ParetoPoint]] = {}
     first_seen: dict[str, float] = {}
     for run, hour in zip(runs, hours):
         vx, vy = run.metrics.get(x), run.metrics.get(y)
@@ -418,12 +420,15 @@ def _version_points(
         name = run.version if run.version is not None else f"run {run.id}"
         version = by_name.get(run.version or "")
         first_seen.setdefault(name, hour)
-        latest[name] = ParetoPoint(
+        attempt = run.intent == "attempt"
+        if not attempt and latest.get(name, (False,))[0]:
+            continue
+        latest[name] = (attempt, ParetoPoint(
             run.id, run.version, vx, vy, version.status if version else None,
             version.regime if version else None, run.commit, run.description,
             first_seen[name],
-        )
-    return list(latest.values())
+        ))
+    return [point for _, point in latest.values()]
 
 
 def _found_order(point: ParetoPoint) -> tuple[float, int]:

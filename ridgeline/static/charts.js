@@ -156,8 +156,12 @@
     afterDatasetsDraw: function (chart) {
       var data = chart.options.plugins.ridgelinePareto.data;
       var ctx = chart.ctx, x = chart.scales.x, y = chart.scales.y, area = chart.chartArea;
-      var path = (data.baseline ? [data.baseline] : []).concat(
-        data.frontier.map(function (p) { return [p.x, p.y]; }));
+      var path = data.frontier.map(function (p) { return [p.x, p.y]; });
+      // Start from the baseline, unless a committed version sits on it already.
+      if (data.baseline && !(path.length && path[0][0] === data.baseline[0] &&
+                             path[0][1] === data.baseline[1])) {
+        path.unshift(data.baseline);
+      }
       ctx.save();
       ctx.strokeStyle = COLOURS.frontier; ctx.fillStyle = COLOURS.frontier; ctx.lineWidth = 1.3;
       for (var i = 1; i < path.length; i++) {
