@@ -218,7 +218,7 @@ def _header(facts: BriefFacts) -> str:
     if totals["tool_calls"]:
         summary += f"; {totals['tool_calls']} tool calls"
     if facts.compactions:
-        summary += f"; {facts.compactions} compactions so far"
+        summary += f"; {_plural(facts.compactions, 'compaction')} so far"
     lines.append(summary + ".")
     return "\n".join(lines) + "\n"
 
