@@ -15,7 +15,8 @@ from ridgeline.benchrun import artifact_path
 from ridgeline.errors import InputError
 from tests.drive_support import bench_env, git, make_repo, set_control
 
-BENCH = [sys.executable, "bench.py"]
+# -S skips site-packages: the script needs only the standard library and starts 4x faster.
+BENCH = [sys.executable, "-S", "bench.py"]
 
 
 @pytest.fixture
