@@ -25,7 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ridgeline  # noqa: E402
 from _timing import print_table  # noqa: E402
 from ridgeline.analysis.brief import build_brief  # noqa: E402
-from ridgeline.tokens import count_tokens, tokenizer_name, truncate_to_tokens  # noqa: E402
+from ridgeline.tokens import (  # noqa: E402
+    count_tokens,
+    estimate_tokens,
+    tokenizer_name,
+    truncate_to_tokens,
+)
 
 START = 1_776_643_200.0  # 2026-04-20T00:00:00Z
 REGIMES = ["simd", "fusion", "tiling", "concurrency primitives", "memory layout", "graphs"]
@@ -40,15 +45,20 @@ LESSONS = [
 
 
 def fill(ledger: ridgeline.Ledger, runs: int, seed: int = 7) -> None:
-    """A long optimization effort: versions every 50 runs, crashes, validations, lessons."""
+    """A long optimization effort: 100 versions, crashes, validations, lessons.
+
+    The number of versions stays 100 at any size, so a larger ledger has more runs of
+    the same history, not more history: the brief should not grow with it.
+    """
     rng = random.Random(seed)
+    per_version = max(runs // 100, 1)
     with ledger.transaction():
         ledger.add_objective("tok_per_sec", "max", unit="tok/s", baseline=160, ideal=400)
         ledger.add_objective("memory_gb", "min", unit="GiB")
         for i in range(runs):
-            number = i // 50
+            number = i // per_version
             version = f"v{number}"
-            if i % 50 == 0:
+            if i % per_version == 0:
                 _declare(ledger, number, rng)
             crashed = rng.random() < 0.03
             # The dead-end family runs well below the trend, so it exhausts itself.
@@ -122,6 +132,7 @@ def measure(runs: int, budget: int, repeat: int) -> dict:
             naive = naive_digest(ledger, budget)
             naive_seconds = time.perf_counter() - started
             ours, theirs = facts_kept(ledger, brief.text), facts_kept(ledger, naive)
+            errors = estimate_errors(ledger, budget)
     return {
         "runs": runs,
         "fill_s": filled,
@@ -133,7 +144,18 @@ def measure(runs: int, budget: int, repeat: int) -> dict:
         "naive_tokens": count_tokens(naive),
         "facts_brief": f"{sum(ours.values())}/{len(ours)}",
         "facts_naive": f"{sum(theirs.values())}/{len(theirs)}",
+        "estimate_over_%": f"{min(errors):.0f}..{max(errors):.0f}",
     }
+
+
+def estimate_errors(ledger: ridgeline.Ledger, budget: int) -> list[float]:
+    """How much the byte estimate over-counts the tokenizer, in percent, over briefs of
+    several budgets."""
+    errors = []
+    for share in (1.0, 0.6, 0.3, 0.1):
+        text = build_brief(ledger, int(budget * share), advice=False).text
+        errors.append(100 * (estimate_tokens(text) / count_tokens(text) - 1))
+    return errors
 
 
 def main() -> None:
