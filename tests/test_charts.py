@@ -8,12 +8,13 @@ matching-engine run's two committed versions and four failed concurrency trials.
 from __future__ import annotations
 
 import subprocess
+from datetime import datetime, timezone
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
 from ridgeline.analysis import chartdata
-from ridgeline.models import Objective
+from ridgeline.models import Objective, Run
 from tests.conftest import PROJECT_ROOT
 
 pytest.importorskip("matplotlib", reason="charts need the 'charts' extra (matplotlib)")
@@ -152,6 +153,12 @@ def test_evolution_staircase_steps_up_at_each_record_and_runs_to_the_end(inferen
     assert _flat(inference.staircase) == pytest.approx(_flat(expected))
 
 
+def test_evolution_records_are_the_frontier_records(ledger, inference):
+    from_frontier = [r["run"] for r in ledger.frontier()["objectives"][0]["records"]]
+
+    assert [dot.run for dot in inference.dots if dot.kind == "record"] == from_frontier
+
+
 def test_evolution_labels_records_and_the_version_out_of_numbering_order(inference):
     labels = {(label.text, label.why) for label in inference.labels}
 
@@ -207,6 +214,21 @@ def test_thinning_keeps_records_crashes_checks_and_labelled_dots(inference):
         assert thin.count(kind) == inference.count(kind)
     assert thin.count("attempt") <= inference.count("attempt")
     assert any(dot.version == "gpu_v6" for dot in thin.dots)
+
+
+def test_only_the_largest_steps_are_named_when_records_are_many():
+    objective = Objective("x", "max")
+    runs = [
+        Run(id=i, at=datetime.fromtimestamp(START + i * 60, timezone.utc),
+            version=f"v{i}", metrics={"x": float(i + (1000 if i >= 50 else 0))})
+        for i in range(1, 101)
+    ]
+
+    data = chartdata.evolution(runs, [], objective)
+
+    names = [label.text for label in data.labels]
+    assert data.count("record") == 100 and len(names) == chartdata.MAX_LABELS
+    assert names[0] == "v1" and names[-1] == "v100" and "v50" in names
 
 
 def test_a_run_of_a_failed_version_is_gray_even_when_it_is_best(ledger):

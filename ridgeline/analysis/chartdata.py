@@ -15,12 +15,13 @@ at the best value reached so far, or at the lowest plotted value before any reco
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ridgeline.analysis.frontier import RunPoint, is_counted, staircase, usable
+from ridgeline.analysis.frontier import is_counted, usable
 from ridgeline.errors import NotFoundError
 from ridgeline.models import Objective, Run, Version
 
@@ -37,6 +38,11 @@ KINDS = ("attempt", "check", "crash", "record")
 # `CLUSTER_SKIP` other runs between two neighbours of the cluster.
 CLUSTER_MIN = 3
 CLUSTER_SKIP = 2
+# Bands closer than this share of the X axis are merged into one.
+BAND_MERGE = 0.01
+
+# Names written on one chart, per kind (records, versions out of order).
+MAX_LABELS = 40
 
 CRASH_PLACEMENT = "crashes are drawn at the best value so far"
 
@@ -128,46 +134,61 @@ def evolution(
         objective: the objective on the Y axis.
     """
     status = {version.name: version.status for version in versions}
-    ordered = sorted(runs, key=lambda run: (run.at, run.id))
+    ordered = sorted(runs, key=_time_order)
     hours, gaps = active_hours([run.at.timestamp() for run in ordered])
-    hour_of = {run.id: hour for run, hour in zip(ordered, hours)}
     record_ids = _record_ids(ordered, status, objective)
 
-    dots, skipped = _dots(ordered, hour_of, record_ids, objective)
+    dots, skipped = _dots(ordered, hours, record_ids, objective)
     steps = _staircase(dots, hours[-1] if hours else 0.0)
     return EvolutionData(
         objective=objective,
         dots=dots,
         staircase=steps,
-        labels=_labels(dots, ordered, hour_of),
-        bands=_bands(ordered, hour_of),
+        labels=_labels(dots, ordered),
+        bands=_bands(ordered, hours),
         gaps=gaps,
-        tool_calls=[(hour_of[r.id], r.tool_calls) for r in ordered if r.tool_calls is not None],
+        tool_calls=[
+            (hour, run.tool_calls) for run, hour in zip(ordered, hours)
+            if run.tool_calls is not None
+        ],
         span_hours=hours[-1] if hours else 0.0,
         skipped=skipped,
     )
 
 
+_time_order = operator.attrgetter("at", "id")
+
+
 def _record_ids(runs: Sequence[Run], status: dict[str, str], objective: Objective) -> set[int]:
-    points = [
-        RunPoint(
-            run.id, run.at, run.version, run.metrics,
-            is_counted(run.intent, run.outcome, status.get(run.version or "")),
-        )
-        for run in runs
-    ]
-    return {point.id for point in staircase(points, objective)}
+    """The runs `frontier.staircase` calls records, for runs already in time order.
+
+    The same rule (a counted run strictly better than every counted run before it),
+    walked once without building a point per run, which matters at 100,000 runs.
+    """
+    records: set[int] = set()
+    best: float | None = None
+    name = objective.name
+    for run in runs:
+        value = run.metrics.get(name)
+        if not usable(value):
+            continue
+        if not is_counted(run.intent, run.outcome, status.get(run.version or "")):
+            continue
+        if best is None or objective.better(value, best):
+            records.add(run.id)
+            best = value
+    return records
 
 
 def _dots(
-    runs: Sequence[Run], hour_of: dict[int, float], record_ids: set[int], objective: Objective
+    runs: Sequence[Run], hours: Sequence[float], record_ids: set[int], objective: Objective
 ) -> tuple[list[Dot], int]:
     # One pass in time order: the best so far is where a crash is drawn.
     lowest = _lowest_value(runs, objective)
     best: float | None = None
     dots: list[Dot] = []
     skipped = 0
-    for run in runs:
+    for run, hour in zip(runs, hours):
         measured = run.metrics.get(objective.name)
         if run.id in record_ids:
             best = measured
@@ -183,7 +204,7 @@ def _dots(
             skipped += 1
             continue
         dots.append(Dot(
-            run.id, hour_of[run.id], value, kind, run.version, run.commit, run.intent,
+            run.id, hour, value, kind, run.version, run.commit, run.intent,
             run.outcome, run.description, measured if usable(measured) else None,
         ))
     return dots, skipped
@@ -247,7 +268,7 @@ def out_of_order_versions(names_in_time_order: Sequence[str | None]) -> set[str]
     return late
 
 
-def _labels(dots: Sequence[Dot], runs: Sequence[Run], hour_of: dict[int, float]) -> list[Label]:
+def _labels(dots: Sequence[Dot], runs: Sequence[Run]) -> list[Label]:
     late = out_of_order_versions([run.version for run in runs])
     labels: list[Label] = []
     named: set[str] = set()
@@ -260,7 +281,25 @@ def _labels(dots: Sequence[Dot], runs: Sequence[Run], hour_of: dict[int, float])
         elif dot.version in late and dot.kind != "crash":
             labels.append(Label(dot.hours, dot.value, dot.version, "out of order"))
             named.add(dot.version)
-    return labels
+    return _fewest_labels(labels)
+
+
+def _fewest_labels(labels: list[Label]) -> list[Label]:
+    """At most MAX_LABELS of each kind: the largest steps of the staircase (and its
+    first and last record), and the earliest versions out of order.
+
+    Hundreds of names on one chart cover each other and the dots.
+    """
+    records = [label for label in labels if label.why == "record"]
+    late = [label for label in labels if label.why != "record"][:MAX_LABELS]
+    if len(records) > MAX_LABELS:
+        steps = sorted(
+            range(1, len(records) - 1),
+            key=lambda i: -abs(records[i].value - records[i - 1].value),
+        )
+        keep = {0, len(records) - 1, *steps[: MAX_LABELS - 2]}
+        records = [label for i, label in enumerate(records) if i in keep]
+    return sorted(records + late, key=lambda label: label.hours)
 
 
 # -- thinning -------------------------------------------------------------------------
@@ -323,15 +362,31 @@ def clusters(flags: Sequence[bool], minimum: int = CLUSTER_MIN, skip: int = CLUS
     return spans
 
 
-def _bands(runs: Sequence[Run], hour_of: dict[int, float]) -> list[Band]:
+def _bands(runs: Sequence[Run], hours: Sequence[float]) -> list[Band]:
     bands: list[Band] = []
     crashed = [run.outcome == "crash" for run in runs]
     checking = [run.intent in ("validation", "debug") and run.outcome == "ok" for run in runs]
+    span = hours[-1] if hours else 0.0
     for kind, flags in (("crashes", crashed), ("validation", checking)):
-        for first, last, count in clusters(flags):
-            start, end = hour_of[runs[first].id], hour_of[runs[last].id]
-            bands.append(Band(start, end, kind, count))
+        found = [
+            Band(hours[first], hours[last], kind, count)
+            for first, last, count in clusters(flags)
+        ]
+        bands += _merge_close(found, BAND_MERGE * span)
     return bands
+
+
+def _merge_close(bands: list[Band], distance: float) -> list[Band]:
+    # In a long ledger small clusters fall close together; bands closer than a sliver
+    # of the X axis would be drawn as one anyway, so they become one.
+    merged: list[Band] = []
+    for band in bands:
+        if merged and band.start - merged[-1].end <= distance:
+            last = merged[-1]
+            merged[-1] = Band(last.start, band.end, last.kind, last.count + band.count)
+        else:
+            merged.append(band)
+    return merged
 
 
 # -- Pareto ---------------------------------------------------------------------------
@@ -387,7 +442,7 @@ def pareto(
     grouped by regime.
     """
     by_name = {version.name: version for version in versions}
-    ordered = sorted(runs, key=lambda run: (run.at, run.id))
+    ordered = sorted(runs, key=_time_order)
     hours, _ = active_hours([run.at.timestamp() for run in ordered])
     points = _version_points(ordered, hours, by_name, x_objective.name, y_objective.name)
 
