@@ -46,8 +46,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-# Gray dots sent to the dashboard; records, crashes and labels are always sent.
-DASHBOARD_ATTEMPTS = 4000
+# Gray dots (and as many orange ones) sent to the dashboard; records, crashes and
+# labelled dots are always sent.
+DASHBOARD_DOTS = 4000
 STATIC_FILES = {
     "chart.umd.min.js": "text/javascript",
     "charts.js": "text/javascript",
@@ -170,7 +171,7 @@ _KNOWN_PARAMS = {
     "/api/versions": {"limit", "offset"},
     "/api/lessons": {"limit", "offset"},
     "/api/notes": {"limit", "offset", "tag"},
-    "/api/charts/evolution": {"objective", "max_attempts"},
+    "/api/charts/evolution": {"objective", "max_dots"},
     "/api/charts/pareto": {"x", "y"},
 }
 
@@ -375,7 +376,7 @@ class _Api:
     def evolution(self, request: Request) -> JSONResponse:
         _check_params(request)
         name = request.query_params.get("objective")
-        limit = _int_param(request, "max_attempts", DASHBOARD_ATTEMPTS, 2, 10**7)
+        limit = _int_param(request, "max_dots", DASHBOARD_DOTS, 2, 10**7)
 
         def compute() -> dict[str, Any]:
             data = chartdata.evolution_of(self.ledger, name)

@@ -104,7 +104,7 @@ def test_evolution_endpoint_is_the_chart_data(client):
     assert kinds.count("record") == 6 and kinds.count("crash") == 7
     assert {label["text"] for label in body["labels"]} >= {"gpu_v14", "gpu_v6"}
     assert client.get("/api/charts/evolution", params={"objective": "nope"}).status_code == 404
-    thin = client.get("/api/charts/evolution", params={"max_attempts": 2}).json()
+    thin = client.get("/api/charts/evolution", params={"max_dots": 2}).json()
     assert [d["kind"] for d in thin["dots"]].count("record") == 6
 
 

@@ -305,30 +305,38 @@ def _fewest_labels(labels: list[Label]) -> list[Label]:
 # -- thinning -------------------------------------------------------------------------
 
 
-def thinned(data: EvolutionData, max_attempts: int) -> EvolutionData:
-    """The same chart with at most about `max_attempts` gray dots.
+def thinned(data: EvolutionData, max_dots: int) -> EvolutionData:
+    """The same chart with at most about `max_dots` gray dots and as many orange ones.
 
-    Records, crashes, validation runs and labelled dots are always kept; gray dots are
-    binned along X and only each bin's lowest and highest stay, so the cloud keeps its
-    outline.
+    Records, crashes and labelled dots are always kept. Gray (attempt) and orange
+    (validation) dots are binned along X and only each bin's lowest and highest stay,
+    so each cloud keeps its outline.
     """
-    attempts = [dot for dot in data.dots if dot.kind == "attempt"]
-    if len(attempts) <= max_attempts:
-        return data
-    bins = max(1, max_attempts // 2)
-    width = (data.span_hours or 1.0) / bins
-    extremes: dict[int, tuple[Dot, Dot]] = {}
-    for dot in attempts:
-        slot = min(int(dot.hours / width), bins - 1)
-        low, high = extremes.get(slot, (dot, dot))
-        extremes[slot] = (min(low, dot, key=_value), max(high, dot, key=_value))
-    keep = {dot.run for pair in extremes.values() for dot in pair}
+    keep: set[int] = set()
+    for kind in ("attempt", "check"):
+        dots = [dot for dot in data.dots if dot.kind == kind]
+        keep |= _outline(dots, max_dots, data.span_hours)
     labelled = {(label.text, label.hours) for label in data.labels}
     keep |= {
         dot.run for dot in data.dots
-        if dot.kind != "attempt" or (dot.version, dot.hours) in labelled
+        if dot.kind in ("record", "crash") or (dot.version, dot.hours) in labelled
     }
+    if len(keep) == len(data.dots):
+        return data
     return data._replace(dots=[dot for dot in data.dots if dot.run in keep])
+
+
+def _outline(dots: Sequence[Dot], max_dots: int, span: float) -> set[int]:
+    if len(dots) <= max_dots:
+        return {dot.run for dot in dots}
+    bins = max(1, max_dots // 2)
+    width = (span or 1.0) / bins
+    extremes: dict[int, tuple[Dot, Dot]] = {}
+    for dot in dots:
+        slot = min(int(dot.hours / width), bins - 1)
+        low, high = extremes.get(slot, (dot, dot))
+        extremes[slot] = (min(low, dot, key=_value), max(high, dot, key=_value))
+    return {dot.run for pair in extremes.values() for dot in pair}
 
 
 def _value(dot: Dot) -> float:
