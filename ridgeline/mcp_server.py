@@ -58,12 +58,13 @@ def build_server(ledger: Ledger) -> Any:
         server.add_tool(guarded, description=function.__doc__)
         return guarded
 
-    _register_tools(tool, ledger, Field)
+    _register_writing_tools(tool, ledger, Field)
+    _register_reading_tools(tool, ledger, Field)
     _register_resources(server, ledger)
     return server
 
 
-def _register_tools(tool: Callable, ledger: Ledger, Field: Any) -> None:
+def _register_writing_tools(tool: Callable, ledger: Ledger, Field: Any) -> None:
     @tool
     def record_run(
         version: Annotated[str | None, Field(
@@ -95,25 +96,6 @@ def _register_tools(tool: Callable, ledger: Ledger, Field: Any) -> None:
         return run.to_dict()
 
     @tool
-    def frontier() -> dict[str, Any]:
-        """The frontier: for each objective its best run, the staircase of records and the
-        headroom to the ideal; with two objectives or more, the Pareto set. Call it to
-        know what the current best is before deciding what to try."""
-        return ledger.frontier()
-
-    @tool
-    def brief(
-        budget: Annotated[int, Field(
-            description="The most tokens the brief may take.", ge=50, le=20000)] = 1500,
-    ) -> str:
-        """The brief: a markdown digest of the whole ledger within a token budget
-        (objectives, current best, lessons, exhausted regimes, rejected ideas, crashes,
-        next steps). Read it at the start of every session and after every compaction."""
-        from ridgeline.analysis.brief import build_brief
-
-        return build_brief(ledger, budget).text
-
-    @tool
     def add_lesson(
         text: Annotated[str, Field(description="The rule, as an instruction to yourself.")],
         run: Annotated[int | None, Field(description="The id of the run that taught it.")] = None,
@@ -132,6 +114,27 @@ def _register_tools(tool: Callable, ledger: Ledger, Field: Any) -> None:
         """Write a free-form note (a plan, a profile reading, a hunch). Notes are found with
         search_memory; they do not appear in the brief."""
         return ledger.add_note(text, tags=tags or (), run=run).to_dict()
+
+
+def _register_reading_tools(tool: Callable, ledger: Ledger, Field: Any) -> None:
+    @tool
+    def frontier() -> dict[str, Any]:
+        """The frontier: for each objective its best run, the staircase of records and the
+        headroom to the ideal; with two objectives or more, the Pareto set. Call it to
+        know what the current best is before deciding what to try."""
+        return ledger.frontier()
+
+    @tool
+    def brief(
+        budget: Annotated[int, Field(
+            description="The most tokens the brief may take.", ge=50, le=20000)] = 1500,
+    ) -> str:
+        """The brief: a markdown digest of the whole ledger within a token budget
+        (objectives, current best, lessons, exhausted regimes, rejected ideas, crashes,
+        next steps). Read it at the start of every session and after every compaction."""
+        from ridgeline.analysis.brief import build_brief
+
+        return build_brief(ledger, budget).text
 
     @tool
     def search_memory(
