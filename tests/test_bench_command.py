@@ -18,6 +18,9 @@ from tests.drive_support import bench_env, git, make_repo, set_control
 # -S skips site-packages: the script needs only the standard library and starts 4x faster.
 BENCH = [sys.executable, "-S", "bench.py"]
 
+# Tests about the wrapper rather than the storage take `sqlite_location` only; those that
+# write runs of every kind take `db_location` and run on both backends.
+
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
@@ -107,13 +110,13 @@ def test_nonzero_exit_is_a_crash_and_is_ridgelines_exit_status(
     assert run.outcome == "crash" and run.reason == "exit status 3" and run.exit_status == 3
 
 
-def test_timeout_is_a_crash_with_its_reason(ridgeline_bin, db_location, repo, control):
+def test_timeout_is_a_crash_with_its_reason(ridgeline_bin, sqlite_location, repo, control):
     set_control(control, sleep=30)
 
-    done = run_bench(ridgeline_bin, db_location, repo, control, "--timeout", "0.5")
+    done = run_bench(ridgeline_bin, sqlite_location, repo, control, "--timeout", "0.5")
 
     assert done.returncode == 124
-    [run] = runs_of(db_location)
+    [run] = runs_of(sqlite_location)
     assert run.outcome == "crash" and run.reason == "timeout after 0.5 s"
     assert run.duration < 25
 
@@ -132,85 +135,85 @@ def test_missing_metric_of_a_declared_objective_is_a_crash(
     assert run.metrics == {"something_else": pytest.approx(run.metrics["something_else"])}
 
 
-def test_nan_metric_is_a_crash(ridgeline_bin, db_location, repo, control):
+def test_nan_metric_is_a_crash(ridgeline_bin, sqlite_location, repo, control):
     set_control(control, nan=True)
 
-    run_bench(ridgeline_bin, db_location, repo, control, "--objective", "latency_ms:min")
+    run_bench(ridgeline_bin, sqlite_location, repo, control, "--objective", "latency_ms:min")
 
-    [run] = runs_of(db_location)
+    [run] = runs_of(sqlite_location)
     assert run.outcome == "crash" and run.reason == "metric latency_ms is NaN"
 
 
-def test_output_with_no_metric_at_all_is_a_crash(ridgeline_bin, db_location, repo, control):
+def test_output_with_no_metric_at_all_is_a_crash(ridgeline_bin, sqlite_location, repo, control):
     set_control(control, shape="none")
 
-    run_bench(ridgeline_bin, db_location, repo, control)
+    run_bench(ridgeline_bin, sqlite_location, repo, control)
 
-    [run] = runs_of(db_location)
+    [run] = runs_of(sqlite_location)
     assert run.outcome == "crash" and run.reason == "no metric in the output"
 
 
-def test_configured_pattern_reads_a_custom_format(ridgeline_bin, db_location, repo, control):
+def test_configured_pattern_reads_a_custom_format(ridgeline_bin, sqlite_location, repo, control):
     set_control(control, shape="custom", noise=0.0)
     added = subprocess.run(
         [ridgeline_bin, "bench-pattern", "add", r"RESULT latency_ms=(?P<latency_ms>[0-9.]+)",
-         "--db", db_location], capture_output=True, text=True,
+         "--db", sqlite_location], capture_output=True, text=True,
     )
     assert added.returncode == 0, added.stderr
 
-    run_bench(ridgeline_bin, db_location, repo, control)
+    run_bench(ridgeline_bin, sqlite_location, repo, control)
 
-    assert runs_of(db_location)[0].metrics == {"latency_ms": 100.0}
+    assert runs_of(sqlite_location)[0].metrics == {"latency_ms": 100.0}
 
 
-def test_bad_pattern_is_refused(ridgeline_bin, db_location):
-    done = subprocess.run([ridgeline_bin, "bench-pattern", "add", "(x", "--db", db_location],
+def test_bad_pattern_is_refused(ridgeline_bin, sqlite_location):
+    done = subprocess.run([ridgeline_bin, "bench-pattern", "add", "(x", "--db", sqlite_location],
                           capture_output=True, text=True)
 
     assert done.returncode == 1 and "regular expression" in done.stderr
 
 
 def test_dirty_tree_gets_a_diff_hash_that_follows_the_edit(
-    ridgeline_bin, db_location, repo, control
+    ridgeline_bin, sqlite_location, repo, control
 ):
     (repo / "variant.txt").write_text("v1-edited\n")
-    run_bench(ridgeline_bin, db_location, repo, control)
-    run_bench(ridgeline_bin, db_location, repo, control)
+    run_bench(ridgeline_bin, sqlite_location, repo, control)
+    run_bench(ridgeline_bin, sqlite_location, repo, control)
     (repo / "notes.txt").write_text("an untracked file changes the state too\n")
-    run_bench(ridgeline_bin, db_location, repo, control)
+    run_bench(ridgeline_bin, sqlite_location, repo, control)
 
-    first, again, untracked = runs_of(db_location)
+    first, again, untracked = runs_of(sqlite_location)
     assert first.dirty is True and re.fullmatch(r"[0-9a-f]{64}", first.diff_hash)
     assert again.diff_hash == first.diff_hash
     assert untracked.diff_hash != first.diff_hash
     head = git(repo, "rev-parse", "HEAD")
     assert first.version == f"{head[:10]}+{first.diff_hash[:8]}"
-    with ridgeline.open(db_location) as ledger:
+    with ridgeline.open(sqlite_location) as ledger:
         # A dirty state is not the commit: the version records no commit of its own.
         assert ledger.version(first.version).commit is None
 
 
 def test_new_version_gets_the_previous_commits_version_as_parent(
-    ridgeline_bin, db_location, repo, control
+    ridgeline_bin, sqlite_location, repo, control
 ):
     from tests.drive_support import commit_variant
 
-    run_bench(ridgeline_bin, db_location, repo, control, "--version", "v1")
+    run_bench(ridgeline_bin, sqlite_location, repo, control, "--version", "v1")
     commit_variant(repo, "v2")
-    run_bench(ridgeline_bin, db_location, repo, control, "--version", "v2")
+    run_bench(ridgeline_bin, sqlite_location, repo, control, "--version", "v2")
 
-    with ridgeline.open(db_location) as ledger:
+    with ridgeline.open(sqlite_location) as ledger:
         assert ledger.version("v2").parents == ("v1",)
 
 
 def test_command_that_cannot_start_is_an_error_not_a_run(
-    ridgeline_bin, db_location, repo, control
+    ridgeline_bin, sqlite_location, repo, control
 ):
-    done = run_bench(ridgeline_bin, db_location, repo, control,
+    done = run_bench(ridgeline_bin, sqlite_location, repo, control,
                      command=["./no-such-benchmark"])
 
     assert done.returncode == 1 and "cannot run" in done.stderr
-    assert runs_of(db_location) == []
+    assert runs_of(sqlite_location) == []
 
 
 def test_artifact_paths_may_not_leave_the_artifact_folder(ledger):

@@ -21,6 +21,17 @@ BENCH = [sys.executable, "-S", "bench.py"]
 def history(tmp_path: Path, ridgeline_bin: str, db_location: str,
             monkeypatch: pytest.MonkeyPatch):
     """v1 -> v2 (the best) -> v3 (slower, failed), each benchmarked on its own commit."""
+    return build_history(tmp_path, ridgeline_bin, db_location, monkeypatch)
+
+
+@pytest.fixture
+def sqlite_history(tmp_path: Path, ridgeline_bin: str, sqlite_location: str,
+                   monkeypatch: pytest.MonkeyPatch):
+    """The same history on SQLite only, for tests about git rather than storage."""
+    return build_history(tmp_path, ridgeline_bin, sqlite_location, monkeypatch)
+
+
+def build_history(tmp_path, ridgeline_bin, db_location, monkeypatch):
     repo = make_repo(tmp_path / "repo", "v1")
     control = tmp_path / "control.json"
     monkeypatch.setenv("BENCH_CONTROL", str(control))
@@ -72,8 +83,8 @@ def test_rollback_text_says_superseded_and_lists_what_was_tried(history):
     assert "reset to an older commit" in text
 
 
-def test_head_at_the_newest_commit_is_not_a_rollback(history):
-    repo, cli, commits = history
+def test_head_at_the_newest_commit_is_not_a_rollback(sqlite_history):
+    repo, cli, commits = sqlite_history
 
     data = json.loads(status(repo, cli, "--json").stdout)
 
@@ -81,8 +92,8 @@ def test_head_at_the_newest_commit_is_not_a_rollback(history):
     assert data["superseded"] is False
 
 
-def test_new_commits_past_a_version_are_counted(history):
-    repo, cli, commits = history
+def test_new_commits_past_a_version_are_counted(sqlite_history):
+    repo, cli, commits = sqlite_history
     commit_variant(repo, "v4-work-in-progress")
 
     data = json.loads(status(repo, cli, "--json").stdout)
@@ -90,8 +101,8 @@ def test_new_commits_past_a_version_are_counted(history):
     assert data["version"] == "v3" and data["commits_ahead"] == 1
 
 
-def test_status_outside_a_repository_is_an_error(ridgeline_bin, db_location):
-    done = subprocess.run([ridgeline_bin, "status", "--db", db_location],
+def test_status_outside_a_repository_is_an_error(ridgeline_bin, sqlite_location):
+    done = subprocess.run([ridgeline_bin, "status", "--db", sqlite_location],
                           capture_output=True, text=True)
 
     assert done.returncode == 1 and "not inside a git repository" in done.stderr

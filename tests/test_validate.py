@@ -39,6 +39,13 @@ def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo", "v1")
 
 
+@pytest.fixture
+def sqlite_ledger(sqlite_location: str):
+    """For tests about worktrees and processes rather than storage: SQLite only."""
+    with ridgeline.open(sqlite_location) as opened:
+        yield opened
+
+
 def worktree_count(repo: Path) -> int:
     return git(repo, "worktree", "list", "--porcelain").count("worktree ")
 
@@ -123,38 +130,38 @@ def test_validate_without_arguments_picks_the_longest_unvalidated_committed_vers
     assert due_versions(ledger.versions(), ledger.runs(), ledger.events()) == []
 
 
-def test_worktree_is_removed_when_the_benchmark_cannot_start(ledger, repo, control):
-    ledger.add_objective("latency_ms", "min")
-    benchrun.bench(ledger, BENCH, cwd=repo, version="v1")
+def test_worktree_is_removed_when_the_benchmark_cannot_start(sqlite_ledger, repo, control):
+    sqlite_ledger.add_objective("latency_ms", "min")
+    benchrun.bench(sqlite_ledger, BENCH, cwd=repo, version="v1")
 
     with pytest.raises(InputError, match="cannot run"):
-        benchrun.validate(ledger, ["v1"], cwd=repo, repeat=2, argv=["./missing-benchmark"])
+        benchrun.validate(sqlite_ledger, ["v1"], cwd=repo, repeat=2, argv=["./missing-benchmark"])
 
     assert worktree_count(repo) == 1
     assert git(repo, "status", "--porcelain") == ""
 
 
-def test_version_without_a_commit_is_skipped_with_a_reason(ledger, repo, control):
-    ledger.record(version="imported", metrics={"x": 1.0})
+def test_version_without_a_commit_is_skipped_with_a_reason(sqlite_ledger, repo, control):
+    sqlite_ledger.record(version="imported", metrics={"x": 1.0})
 
-    [verdict] = benchrun.validate(ledger, ["imported"], cwd=repo, repeat=2)
+    [verdict] = benchrun.validate(sqlite_ledger, ["imported"], cwd=repo, repeat=2)
 
     assert verdict.verdict == "skipped" and "no commit" in verdict.reason
 
 
-def test_version_that_now_always_crashes_is_a_regression(ledger, repo, control):
-    ledger.add_objective("latency_ms", "min")
-    benchrun.bench(ledger, BENCH, cwd=repo, version="v1", repeat=2)
+def test_version_that_now_always_crashes_is_a_regression(sqlite_ledger, repo, control):
+    sqlite_ledger.add_objective("latency_ms", "min")
+    benchrun.bench(sqlite_ledger, BENCH, cwd=repo, version="v1", repeat=2)
     set_control(control, exit=1)
 
-    [verdict] = benchrun.validate(ledger, ["v1"], cwd=repo, repeat=2)
+    [verdict] = benchrun.validate(sqlite_ledger, ["v1"], cwd=repo, repeat=2)
 
     assert verdict.verdict == "regression" and "crashed" in verdict.reason
 
 
-def test_validate_outside_a_repository_is_an_error(ledger, tmp_path):
+def test_validate_outside_a_repository_is_an_error(sqlite_ledger, tmp_path):
     with pytest.raises(InputError, match="not inside a git repository"):
-        benchrun.validate(ledger, ["v1"], cwd=tmp_path / "home", repeat=2)
+        benchrun.validate(sqlite_ledger, ["v1"], cwd=tmp_path / "home", repeat=2)
 
 
 # -- the statistics --------------------------------------------------------------------
