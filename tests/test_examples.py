@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import ridgeline
 from ridgeline.cli.demo import bundled
 from ridgeline.readers.results import import_results
 
@@ -14,6 +15,13 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 INFERENCE = EXAMPLES / "inference-12h.tsv"
 MATCHING = EXAMPLES / "matching-engine.tsv"
 TRIALS = ["group_spin_10000", "master_spin_1000", "yielding", "dispatch"]
+
+
+@pytest.fixture
+def sqlite_ledger(sqlite_location):
+    """For checks of the example data, where a second backend adds only time."""
+    with ridgeline.open(sqlite_location) as opened:
+        yield opened
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -40,46 +48,47 @@ def test_inference_staircase_is_the_published_one(ledger):
     assert (item["baseline"], item["unit"]) == (160, "tok/s")
 
 
-def test_inference_published_points_and_times(ledger):
-    import_results(ledger, INFERENCE)
-    runs = ledger.runs()
+def test_inference_published_points_and_times(sqlite_ledger):
+    import_results(sqlite_ledger, INFERENCE)
+    runs = sqlite_ledger.runs()
     attempts = [r for r in runs if r.intent == "attempt"]
     at_hour = {
-        (r.version, r.metrics.get("tok_per_sec")): round(hours_of(ledger, r), 2) for r in attempts
+        (r.version, r.metrics.get("tok_per_sec")): round(hours_of(sqlite_ledger, r), 2)
+        for r in attempts
     }
 
     assert at_hour[("gpu_v9", 55.2)] < at_hour[("gpu_v6", 39.4)] < at_hour[("gpu_v10", 72.1)]
     assert at_hour[("gpu_v14", 193.1)] == 7.5
-    assert round(hours_of(ledger, runs[-1]), 2) == 11.84
+    assert round(hours_of(sqlite_ledger, runs[-1]), 2) == 11.84
 
 
-def test_gpu_v10_has_two_parents(ledger):
-    import_results(ledger, INFERENCE)
+def test_gpu_v10_has_two_parents(sqlite_ledger):
+    import_results(sqlite_ledger, INFERENCE)
 
-    assert ledger.version("gpu_v10").parents == ("gpu_v9", "gpu_v6")
+    assert sqlite_ledger.version("gpu_v10").parents == ("gpu_v9", "gpu_v6")
 
 
-def test_inference_crashes_cluster_early_and_lessons_follow(ledger):
-    import_results(ledger, INFERENCE)
-    crashes = [r for r in ledger.runs() if r.outcome == "crash"]
-    taught = {lesson.run for lesson in ledger.lessons()}
+def test_inference_crashes_cluster_early_and_lessons_follow(sqlite_ledger):
+    import_results(sqlite_ledger, INFERENCE)
+    crashes = [r for r in sqlite_ledger.runs() if r.outcome == "crash"]
+    taught = {lesson.run for lesson in sqlite_ledger.lessons()}
 
     assert len(crashes) >= 5
-    assert all(hours_of(ledger, r) < 4 for r in crashes)
+    assert all(hours_of(sqlite_ledger, r) < 4 for r in crashes)
     assert taught <= {r.id for r in crashes} and len(taught) >= 4
 
 
-def test_inference_ends_with_hours_of_validation_and_linear_tool_calls(ledger):
-    import_results(ledger, INFERENCE)
-    runs = ledger.runs()
-    late = [r for r in runs if hours_of(ledger, r) > 7.6]
+def test_inference_ends_with_hours_of_validation_and_linear_tool_calls(sqlite_ledger):
+    import_results(sqlite_ledger, INFERENCE)
+    runs = sqlite_ledger.runs()
+    late = [r for r in runs if hours_of(sqlite_ledger, r) > 7.6]
     calls = [r.tool_calls for r in runs]
 
     assert sum(r.intent == "validation" for r in late) >= 0.8 * len(late)
     assert calls == sorted(calls)
     assert 3900 <= calls[-1] <= 4100
     for run in runs:
-        assert abs(run.tool_calls - 340 * hours_of(ledger, run)) < 60
+        assert abs(run.tool_calls - 340 * hours_of(sqlite_ledger, run)) < 60
 
 
 def test_matching_engine_pareto_set_and_ideal(ledger):
@@ -95,9 +104,9 @@ def test_matching_engine_pareto_set_and_ideal(ledger):
     assert objectives["sustained_mts"]["ideal"] == 1.5
 
 
-def test_matching_engine_committed_versions_and_failed_trials(ledger):
-    import_results(ledger, MATCHING)
-    versions = {v.name: v for v in ledger.versions()}
+def test_matching_engine_committed_versions_and_failed_trials(sqlite_ledger):
+    import_results(sqlite_ledger, MATCHING)
+    versions = {v.name: v for v in sqlite_ledger.versions()}
 
     assert versions["V1"].status == versions["V2"].status == "committed"
     for name in TRIALS:
@@ -110,7 +119,7 @@ def test_matching_engine_committed_versions_and_failed_trials(ledger):
     assert len(failed_in_regime) == 4
     points = {
         r.version: (r.metrics["peak_mts"], r.metrics["sustained_mts"])
-        for r in ledger.runs() if r.version in TRIALS
+        for r in sqlite_ledger.runs() if r.version in TRIALS
     }
     assert points == {
         "group_spin_10000": (2.28, 0.98), "master_spin_1000": (2.45, 0.98),

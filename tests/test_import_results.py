@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import ridgeline
 from ridgeline.errors import InputError
 from ridgeline.readers.results import import_results, name_direction, parse_results
 
@@ -39,6 +40,13 @@ REAL_FILES = {
                   "BLOCKED": 4, "DEFERRED": 1},
     ),
 }
+
+
+@pytest.fixture
+def sqlite_ledger(sqlite_location):
+    """For behaviour above the storage layer, where a second backend adds only time."""
+    with ridgeline.open(sqlite_location) as opened:
+        yield opened
 
 
 def write(tmp_path: Path, text: str, name: str = "results.tsv") -> Path:
@@ -87,35 +95,37 @@ def test_real_results_file_imports_with_expected_best_and_crashes(ledger, shared
     assert best["version"] == expected["best_version"]
 
 
-def test_fail_in_the_metric_is_a_crash(ledger, shared_data):
+def test_fail_in_the_metric_is_a_crash(sqlite_ledger, shared_data):
     path = shared_data / AUTORESEARCH / "ChongHan__auto-microtune__results.tsv"
-    import_results(ledger, path)
+    import_results(sqlite_ledger, path)
 
-    (run,) = ledger.runs(version="63d8df9")
+    (run,) = sqlite_ledger.runs(version="63d8df9")
 
     assert run.outcome == "crash" and run.source_line == 66
     assert run.metrics.get("score") is None
 
 
-def test_zero_side_metric_on_a_discarded_row_is_missing_not_a_crash(ledger, shared_data):
+def test_zero_side_metric_on_a_discarded_row_is_missing_not_a_crash(
+    sqlite_ledger, shared_data
+):
     path = shared_data / AUTORESEARCH / "Djordje-Stojanovic__TrainRTX5070__results.tsv"
-    import_results(ledger, path)
+    import_results(sqlite_ledger, path)
 
-    (run,) = ledger.runs(version="c92e2ae")
+    (run,) = sqlite_ledger.runs(version="c92e2ae")
 
     assert run.outcome == "ok"
     assert run.metrics["final_loss"] is None
     assert run.metrics["val_bpb"] == pytest.approx(1.227580)
 
 
-def test_file_without_status_column_uses_correctness_and_regime(ledger, shared_data):
+def test_file_without_status_column_uses_correctness_and_regime(sqlite_ledger, shared_data):
     path = shared_data / AUTORESEARCH / "Cklaus1__autokernel5090__results.tsv"
-    report = import_results(ledger, path)
+    report = import_results(sqlite_ledger, path)
 
     assert report.regime_column == "kernel_type"
     assert report.other_statuses == {"KILL": 4, "DEFERRED": 1}
-    assert ledger.version("78").regime == "quantized_matmul_w4a16"
-    killed = [r for r in ledger.runs() if r.reason == "status: KILL"]
+    assert sqlite_ledger.version("78").regime == "quantized_matmul_w4a16"
+    killed = [r for r in sqlite_ledger.runs() if r.reason == "status: KILL"]
     assert len(killed) == 4
 
 
@@ -133,11 +143,11 @@ def test_statuses_map_to_versions_and_parents_follow_the_last_kept(ledger, tmp_p
     assert [r["value"] for r in records] == [1.00, 0.98, 0.97]
 
 
-def test_rows_get_increasing_times_and_provenance(ledger, tmp_path):
+def test_rows_get_increasing_times_and_provenance(sqlite_ledger, tmp_path):
     path = write(tmp_path, SIMPLE)
-    import_results(ledger, path)
+    import_results(sqlite_ledger, path)
 
-    runs = ledger.runs()
+    runs = sqlite_ledger.runs()
 
     assert [r.source_line for r in runs] == [2, 3, 4, 5]
     assert all(r.source == str(path.resolve()) for r in runs)
@@ -145,56 +155,58 @@ def test_rows_get_increasing_times_and_provenance(ledger, tmp_path):
     assert gaps == [300.0, 300.0, 300.0]
 
 
-def test_one_kept_row_falls_back_on_the_column_name(ledger, tmp_path):
+def test_one_kept_row_falls_back_on_the_column_name(sqlite_ledger, tmp_path):
     text = "experiment\tlatency_us\tstatus\n1\t700\tkeep\n2\t650\tdiscard\n"
-    report = import_results(ledger, write(tmp_path, text))
+    report = import_results(sqlite_ledger, write(tmp_path, text))
 
     assert report.objectives[0].direction == "min"
     assert "name" in report.objectives[0].why
 
 
-def test_nothing_decides_asks_for_objective(ledger, tmp_path):
+def test_nothing_decides_asks_for_objective(sqlite_ledger, tmp_path):
     text = "experiment\tscore\tstatus\n1\t700\tkeep\n2\t650\tdiscard\n"
 
     with pytest.raises(InputError, match="--objective") as caught:
-        import_results(ledger, write(tmp_path, text))
+        import_results(sqlite_ledger, write(tmp_path, text))
 
     assert caught.value.line == 1
-    assert ledger.count_runs() == 0
+    assert sqlite_ledger.count_runs() == 0
 
 
-def test_objective_option_overrides_inference(ledger, tmp_path):
-    report = import_results(ledger, write(tmp_path, SIMPLE), objectives={"memory_gb": "min"})
+def test_objective_option_overrides_inference(sqlite_ledger, tmp_path):
+    path = write(tmp_path, SIMPLE)
+    report = import_results(sqlite_ledger, path, objectives={"memory_gb": "min"})
 
     assert [(o.name, o.direction) for o in report.objectives] == [("memory_gb", "min")]
-    assert ledger.objective("memory_gb").direction == "min"
+    assert sqlite_ledger.objective("memory_gb").direction == "min"
 
 
-def test_an_objective_the_ledger_declares_decides(ledger, tmp_path):
-    ledger.add_objective("score", "min", unit="ns")
+def test_an_objective_the_ledger_declares_decides(sqlite_ledger, tmp_path):
+    sqlite_ledger.add_objective("score", "min", unit="ns")
     text = "experiment\tscore\tstatus\n1\t700\tkeep\n2\t650\tdiscard\n"
 
-    report = import_results(ledger, write(tmp_path, text))
+    report = import_results(sqlite_ledger, write(tmp_path, text))
 
     assert [(o.name, o.direction) for o in report.objectives] == [("score", "min")]
     assert report.objectives[0].why == "the ledger already declares it"
-    assert ledger.objective("score").unit == "ns"
+    assert sqlite_ledger.objective("score").unit == "ns"
 
 
-def test_sidecar_declares_objectives_with_baseline_and_ideal(ledger, tmp_path):
+def test_sidecar_declares_objectives_with_baseline_and_ideal(sqlite_ledger, tmp_path):
     write(tmp_path, '[[objective]]\nname = "val_bpb"\ndirection = "min"\nbaseline = 1.0\n'
           'ideal = 0.9\n', name="results.toml")
-    report = import_results(ledger, write(tmp_path, SIMPLE))
+    report = import_results(sqlite_ledger, write(tmp_path, SIMPLE))
 
     assert report.objectives[0].why == "declared in results.toml"
-    assert (ledger.objective("val_bpb").baseline, ledger.objective("val_bpb").ideal) == (1.0, 0.9)
+    objective = sqlite_ledger.objective("val_bpb")
+    assert (objective.baseline, objective.ideal) == (1.0, 0.9)
 
 
-def test_bad_sidecar_is_named(ledger, tmp_path):
+def test_bad_sidecar_is_named(sqlite_ledger, tmp_path):
     write(tmp_path, '[[objective]]\nname = "val_bpb"\n', name="results.toml")
 
     with pytest.raises(InputError, match="needs name and direction") as caught:
-        import_results(ledger, write(tmp_path, SIMPLE))
+        import_results(sqlite_ledger, write(tmp_path, SIMPLE))
 
     assert caught.value.file.endswith("results.toml")
 
@@ -209,26 +221,26 @@ def test_zero_on_a_discarded_row_is_a_crash_and_never_the_best(ledger, tmp_path)
     assert report.best == {"val_bpb": 0.97}
 
 
-def test_other_status_words_are_kept_and_reported(ledger, tmp_path):
+def test_other_status_words_are_kept_and_reported(sqlite_ledger, tmp_path):
     text = SIMPLE + "a5\t0.96\t42\tpending-review\tneeds a second look\n"
-    report = import_results(ledger, write(tmp_path, text))
+    report = import_results(sqlite_ledger, write(tmp_path, text))
 
-    (run,) = ledger.runs(version="a5")
+    (run,) = sqlite_ledger.runs(version="a5")
 
     assert report.other_statuses == {"pending-review": 1}
     assert run.reason == "status: pending-review"
 
 
-def test_missing_approximate_and_percent_values(ledger, tmp_path):
+def test_missing_approximate_and_percent_values(sqlite_ledger, tmp_path):
     text = (
         "config\ttok_per_sec\tgain\tstatus\n"
         "c1\t~1890\t84.50%\tkeep\n"
         "c2\t1900\tNA\tkeep\n"
         "c3\t-\t\tdiscard\n"
     )
-    import_results(ledger, write(tmp_path, text))
+    import_results(sqlite_ledger, write(tmp_path, text))
 
-    runs = {r.version: r for r in ledger.runs()}
+    runs = {r.version: r for r in sqlite_ledger.runs()}
 
     assert runs["c1"].metrics == {"tok_per_sec": 1890.0, "gain": 84.5}
     assert runs["c2"].metrics["gain"] is None
@@ -288,9 +300,9 @@ def test_malformed_row_rolls_back_everything(ledger, tmp_path):
     assert snapshot(ledger) == before
 
 
-def test_skip_bad_imports_the_rest_and_lists_each_line(ledger, tmp_path):
+def test_skip_bad_imports_the_rest_and_lists_each_line(sqlite_ledger, tmp_path):
     text = SIMPLE + "a5\tfast\t42\tkeep\toops\n" + "a6\t0.95\tkeep\n" + "a7\t0.94\t42\tkeep\tok\n"
-    report = import_results(ledger, write(tmp_path, text), skip_bad=True)
+    report = import_results(sqlite_ledger, write(tmp_path, text), skip_bad=True)
 
     assert [s.line for s in report.skipped] == [6, 7]
     assert "val_bpb" in report.skipped[0].reason
@@ -314,31 +326,31 @@ def test_skip_bad_imports_the_rest_and_lists_each_line(ledger, tmp_path):
     ],
 )
 def test_files_that_are_not_results_files_give_clear_errors(
-    ledger, tmp_path, content, message, line
+    sqlite_ledger, tmp_path, content, message, line
 ):
     path = tmp_path / "bad.tsv"
     path.write_bytes(content)
 
     with pytest.raises(InputError, match=message) as caught:
-        import_results(ledger, path)
+        import_results(sqlite_ledger, path)
 
     assert caught.value.line == line
-    assert ledger.count_runs() == 0
+    assert sqlite_ledger.count_runs() == 0
 
 
-def test_unknown_objective_column_is_named(ledger, tmp_path):
+def test_unknown_objective_column_is_named(sqlite_ledger, tmp_path):
     with pytest.raises(InputError, match="unknown column 'tok_s'") as caught:
-        import_results(ledger, write(tmp_path, SIMPLE), objectives={"tok_s": "max"})
+        import_results(sqlite_ledger, write(tmp_path, SIMPLE), objectives={"tok_s": "max"})
 
     assert "val_bpb" in str(caught.value)
 
 
-def test_unknown_text_columns_ride_along_in_the_description(ledger, tmp_path):
+def test_unknown_text_columns_ride_along_in_the_description(sqlite_ledger, tmp_path):
     text = "commit\tcycle\tscore\tstatus\tdescription\nc1\ttick\t10\tkeep\tfirst\n" \
            "c2\ttock\t9\tkeep\tsecond\n"
-    import_results(ledger, write(tmp_path, text))
+    import_results(sqlite_ledger, write(tmp_path, text))
 
-    assert ledger.runs()[0].description == "first [cycle=tick]"
+    assert sqlite_ledger.runs()[0].description == "first [cycle=tick]"
 
 
 # -- property: the parser never fails but with an InputError naming a line --------------------

@@ -11,11 +11,10 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-@pytest.fixture
-def cli(ridgeline_bin, db_location):
+def runner(ridgeline_bin: str, location: str):
     def run(*args: str, stdin: str | None = None, ok: bool = True):
         result = subprocess.run(
-            [ridgeline_bin, "--db", db_location, *args],
+            [ridgeline_bin, "--db", location, *args],
             input=stdin, capture_output=True, text=True, timeout=120,
         )
         if ok:
@@ -25,11 +24,23 @@ def cli(ridgeline_bin, db_location):
     return run
 
 
+@pytest.fixture
+def cli(ridgeline_bin, sqlite_location):
+    """The command line over SQLite: the commands are the same on every backend."""
+    return runner(ridgeline_bin, sqlite_location)
+
+
+@pytest.fixture
+def cli_any(ridgeline_bin, db_location):
+    """The command line over every backend, for the commands that write and read back."""
+    return runner(ridgeline_bin, db_location)
+
+
 def as_json(result) -> object:
     return json.loads(result.stdout)
 
 
-def test_init_names_the_ledger(cli, db_location):
+def test_init_names_the_ledger(cli):
     result = cli("init")
 
     assert result.stdout.startswith("ledger: ")
@@ -127,14 +138,14 @@ def test_record_bad_input_fails_with_a_one_line_error(cli, args, stdin, message)
     assert "Traceback" not in result.stderr
 
 
-def test_runs_limit_and_json_shape(cli):
+def test_runs_limit_and_json_shape(cli_any):
     for index, value in enumerate([15.0, 43.3, 55.2]):
-        cli("record", "--version", f"v{index}", "--metric", f"tok_per_sec={value}",
+        cli_any("record", "--version", f"v{index}", "--metric", f"tok_per_sec={value}",
             "--at", f"2026-04-20T0{index}:00:00Z")
 
-    everything = as_json(cli("runs", "--json"))
-    newest = as_json(cli("runs", "--limit", "2", "--json"))
-    table = cli("runs", "--limit", "1").stdout.splitlines()
+    everything = as_json(cli_any("runs", "--json"))
+    newest = as_json(cli_any("runs", "--limit", "2", "--json"))
+    table = cli_any("runs", "--limit", "1").stdout.splitlines()
 
     assert isinstance(everything, list) and all(isinstance(r, dict) for r in everything)
     assert [r["metrics"]["tok_per_sec"] for r in everything] == [15.0, 43.3, 55.2]
@@ -172,20 +183,20 @@ def test_frontier_json_shape_with_one_objective(cli):
     assert "pareto" not in front
 
 
-def test_frontier_json_pareto_with_two_objectives(cli):
-    cli("objective", "add", "peak", "--direction", "max")
-    cli("objective", "add", "sustained", "--direction", "max")
+def test_frontier_json_pareto_with_two_objectives(cli_any):
+    cli_any("objective", "add", "peak", "--direction", "max")
+    cli_any("objective", "add", "sustained", "--direction", "max")
     for name, peak, sustained in [("V1", 2.58, 1.23), ("V2", 2.86, 1.24), ("yield", 2.52, 1.01),
                                   ("wide", 3.0, 1.0)]:
-        cli("record", "--version", name, "--metric", f"peak={peak}",
+        cli_any("record", "--version", name, "--metric", f"peak={peak}",
             "--metric", f"sustained={sustained}")
 
-    front = as_json(cli("frontier", "--json"))
+    front = as_json(cli_any("frontier", "--json"))
 
     assert [p["version"] for p in front["pareto"]] == ["V2", "wide"]
     assert all(set(p) == {"run", "version", "values"} for p in front["pareto"])
     assert front["pareto"][0]["values"] == {"peak": 2.86, "sustained": 1.24}
-    text = cli("frontier").stdout
+    text = cli_any("frontier").stdout
     assert "pareto set:" in text
 
 
@@ -219,14 +230,14 @@ def test_import_prints_a_summary_and_explains_on_stderr(cli, tmp_path):
     assert (report["imported"], report["already_present"], report["crashes"]) == (0, 3, 1)
 
 
-def test_import_reports_a_malformed_row_and_skip_bad_lists_it(cli, tmp_path):
+def test_import_reports_a_malformed_row_and_skip_bad_lists_it(cli_any, tmp_path):
     path = tmp_path / "results.tsv"
     path.write_text("commit\tval_bpb\tstatus\na1\t1.0\tkeep\na2\tfast\tkeep\n"
                     "a3\t0.9\tkeep\n", encoding="utf-8")
 
-    failed = cli("import", str(path), ok=False)
-    runs_after_failure = as_json(cli("runs", "--json"))
-    skipped = cli("import", str(path), "--skip-bad")
+    failed = cli_any("import", str(path), ok=False)
+    runs_after_failure = as_json(cli_any("runs", "--json"))
+    skipped = cli_any("import", str(path), "--skip-bad")
 
     assert failed.returncode == 1
     assert "line 3, column 'val_bpb'" in failed.stderr and str(path) in failed.stderr
