@@ -89,10 +89,25 @@ def trace_import(ledger: Ledger, file: str, bench_pattern: str | None, as_json: 
         summary = import_trace(ledger, path, analysis)
     if as_json:
         print_json(summary)
+    else:
+        _print_import(file, summary)
+
+
+def _print_import(file: str, summary: dict[str, Any]) -> None:
+    if summary["format"] == "openevolve":
+        best = f"; best program {summary['best']}" if summary.get("best") else ""
+        click.echo(f"{file}: OpenEvolve checkpoint, {summary['versions']} versions, "
+                   f"{summary['runs']} new runs{best}")
         return
-    parts = [f"{key} {value if not isinstance(value, list) else len(value)}"
-             for key, value in summary.items() if key not in ("format", "best")]
-    click.echo(f"{file}: {summary['format']}; added " + ", ".join(parts))
+    click.echo(f"{file}: {summary['format']} transcript, {summary['runs']} new runs, "
+               f"{summary['events']} new events")
+    if summary["recorded_by_agent"]:
+        click.echo(f"  {summary['recorded_by_agent']} runs left out: the agent recorded "
+                   "them itself")
+    if summary["skipped"]:
+        lines = ", ".join(map(str, summary["skipped"][:10]))
+        click.echo(f"  {len(summary['skipped'])} benchmark commands showed no metric and "
+                   f"no failure (lines {lines})")
 
 
 @click.command("score")
