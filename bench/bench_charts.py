@@ -121,7 +121,16 @@ def endpoint_timings(location: str) -> dict[str, float]:
                 timings["dots sent"] = len(body["dots"])
         timings["changes"] = best_of(lambda: client.get("/api/changes"))
         timings["warm"] = best_of(lambda: client.get("/api/charts/evolution"))
+        timings["after a write"] = best_of(lambda: _write_then_get(location, client))
     return timings
+
+
+def _write_then_get(location: str, client) -> None:
+    # What the dashboard does after another process records a run.
+    with ridgeline.open(location) as writer:
+        writer.record(version="late", metrics={OBJECTIVE.name: 1.0})
+    assert client.get("/api/changes").status_code == 200
+    assert client.get("/api/charts/evolution").status_code == 200
 
 
 def main() -> None:
@@ -148,6 +157,7 @@ def main() -> None:
     print(f"{'GET /api/charts/evolution, cold':<48}{api['cold']:>10.3f}")
     print(f"{'GET /api/charts/evolution, warm (cached)':<48}{api['warm']:>10.3f}")
     print(f"{'GET /api/changes (polled every second)':<48}{api['changes']:>10.3f}")
+    print(f"{'one run recorded, then changes + chart':<48}{api['after a write']:>10.3f}")
     print(f"dots sent to the dashboard: {api['dots sent']:,} of {count:,}")
     print(f"ratio ridgeline / peer chart: {ours / peer:.2f}x")
 

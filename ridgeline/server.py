@@ -28,7 +28,7 @@ from typing import Any
 from ridgeline.analysis import chartdata
 from ridgeline.errors import InputError, NotFoundError, RidgelineError
 from ridgeline.ledger import Ledger
-from ridgeline.models import INTENTS, OUTCOMES
+from ridgeline.models import INTENTS, OUTCOMES, Run
 
 try:
     from starlette.applications import Starlette
@@ -114,6 +114,34 @@ class _ChartCache:
             self._entries = {k: v for k, v in self._entries.items() if k[0] == stamp}
             self._entries[(stamp, key)] = value
         return value
+
+
+class _RunCache:
+    """Every run, read once and then topped up.
+
+    Runs are never changed or deleted, so when the count grows by k, the k newest runs
+    are the new ones, provided each has an id above every cached one. Anything else (a
+    run recorded with an older time, ids committed out of order) reads everything again.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._lock = threading.Lock()
+        self._runs: list[Run] = []
+        self._highest = 0
+
+    def runs(self) -> list[Run]:
+        with self._lock:
+            added = self.ledger.count_runs() - len(self._runs)
+            if added == 0:
+                return self._runs
+            fresh = self.ledger.runs(limit=added) if 0 < added < len(self._runs) else []
+            if fresh and all(run.id > self._highest for run in fresh):
+                self._runs = sorted(self._runs + fresh, key=lambda run: (run.at, run.id))
+            else:
+                self._runs = self.ledger.runs()
+            self._highest = max((run.id for run in self._runs), default=0)
+            return self._runs
 
 
 # -- request helpers ------------------------------------------------------------------
@@ -270,6 +298,7 @@ class _Api:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.cache = _ChartCache()
+        self.all_runs = _RunCache(ledger)
 
     def routes(self) -> list[Route]:
         get = ["GET"]
@@ -373,27 +402,43 @@ class _Api:
         )
         return JSONResponse([summary.to_dict() for summary in summaries])
 
-    def evolution(self, request: Request) -> JSONResponse:
+    def evolution(self, request: Request) -> Response:
         _check_params(request)
         name = request.query_params.get("objective")
         limit = _int_param(request, "max_dots", DASHBOARD_DOTS, 2, 10**7)
 
-        def compute() -> dict[str, Any]:
-            data = chartdata.evolution_of(self.ledger, name)
-            return chartdata.evolution_json(chartdata.thinned(data, limit))
+        def compute() -> bytes:
+            (objective,) = chartdata.choose_objectives(self.ledger, [name], 1)
+            data = chartdata.evolution(self.all_runs.runs(), self.ledger.versions(), objective)
+            return _encode(chartdata.evolution_json(chartdata.thinned(data, limit)))
 
         stamp = change_stamp(self.ledger)
-        return JSONResponse(self.cache.get(stamp, ("evolution", name, limit), compute))
+        return _json_bytes(self.cache.get(stamp, ("evolution", name, limit), compute))
 
-    def pareto(self, request: Request) -> JSONResponse:
+    def pareto(self, request: Request) -> Response:
         _check_params(request)
         x, y = request.query_params.get("x"), request.query_params.get("y")
 
-        def compute() -> dict[str, Any]:
-            return chartdata.pareto_json(chartdata.pareto_of(self.ledger, x, y))
+        def compute() -> bytes:
+            x_objective, y_objective = chartdata.choose_objectives(self.ledger, [x, y], 2)
+            if x_objective == y_objective:
+                raise HTTPException(400, "x and y must be two different objectives")
+            data = chartdata.pareto(
+                self.all_runs.runs(), self.ledger.versions(), x_objective, y_objective
+            )
+            return _encode(chartdata.pareto_json(data))
 
         stamp = change_stamp(self.ledger)
-        return JSONResponse(self.cache.get(stamp, ("pareto", x, y), compute))
+        return _json_bytes(self.cache.get(stamp, ("pareto", x, y), compute))
+
+
+def _encode(content: Any) -> bytes:
+    # Cached as bytes: encoding ten thousand dots costs more than looking them up.
+    return JSONResponse(content).body
+
+
+def _json_bytes(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 def serve(location: str | None, *, host: str = "127.0.0.1", port: int = 8765,

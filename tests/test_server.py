@@ -186,3 +186,27 @@ def test_serve_command_refuses_a_public_bind_before_listening(
     assert result.returncode == 1
     assert "refusing to bind 0.0.0.0" in result.stderr
     assert result.stdout == ""
+
+
+def test_run_cache_tops_up_new_runs_and_rereads_when_one_is_backdated(ledger):
+    record_inference_run(ledger)
+    cache = server._RunCache(ledger)
+    assert [r.id for r in cache.runs()] == [r.id for r in ledger.runs()]
+
+    ledger.record(version="gpu_v15", metrics={"tok_per_sec": 200.0}, at="2026-04-21T00:00:00Z")
+    ledger.record(version="gpu_v16", metrics={"tok_per_sec": 201.0}, at="2026-04-21T01:00:00Z")
+    assert [r.id for r in cache.runs()] == [r.id for r in ledger.runs()]
+
+    ledger.record(version="cpu_v0", metrics={"tok_per_sec": 5.0}, at="2026-04-19T00:00:00Z")
+    assert [r.id for r in cache.runs()] == [r.id for r in ledger.runs()]
+    assert cache.runs()[0].version == "cpu_v0"
+
+
+def test_chart_endpoint_follows_new_runs(client, ledger):
+    before = client.get("/api/charts/evolution").json()
+
+    ledger.record(version="gpu_v15", metrics={"tok_per_sec": 250.0})
+    after = client.get("/api/charts/evolution").json()
+
+    assert len(after["dots"]) == len(before["dots"]) + 1
+    assert after["staircase"][-1][1] == 250.0
