@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from ridgeline import gitinfo
 from ridgeline.analysis import validation
@@ -37,7 +37,7 @@ from ridgeline.analysis.frontier import is_counted, staircase
 from ridgeline.errors import InputError
 from ridgeline.ledger import Ledger
 from ridgeline.models import Objective, Run
-from ridgeline.outputs import PATTERNS_SETTING, extract_metrics
+from ridgeline.outputs import PATTERNS_SETTING, compile_patterns, extract_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -311,21 +311,36 @@ def bench(
     if repeat < 1:
         raise InputError(f"expected a repeat of at least 1, got {repeat}", field="--repeat")
     folder = Path(cwd or Path.cwd()).resolve()
+    patterns = ledger.get_setting(PATTERNS_SETTING, []) or []
+    compile_patterns(patterns)  # a bad pattern fails now, not after a long benchmark
     state = gitinfo.current_state(folder)
     version = version or default_version(state)
     _prepare_version(ledger, folder, version, state)
     ledger.set_setting(COMMAND_SETTING, shlex.join(argv))
-    patterns = ledger.get_setting(PATTERNS_SETTING, []) or []
     if required is None:
         required = [o.name for o in ledger.objectives()]
+    setup = _Setup(list(argv), folder, state, version, intent, description, list(required),
+                   timeout)
 
     results = []
     for _ in range(repeat):
         process = run_process(argv, cwd=folder, timeout=timeout, stdout=stdout, stderr=stderr)
         metrics = extract_metrics(process.stdout + "\n" + process.stderr, patterns)
-        results.append(_record(ledger, argv, folder, state, version, intent, description,
-                               process, metrics, required, timeout))
+        results.append(_record(ledger, setup, process, metrics))
     return results
+
+
+class _Setup(NamedTuple):
+    """What stays the same across the repeats of one `bench` call."""
+
+    argv: list[str]
+    folder: Path
+    state: gitinfo.GitState | None
+    version: str
+    intent: str
+    description: str | None
+    required: list[str]
+    timeout: float | None
 
 
 def _prepare_version(ledger: Ledger, folder: Path, version: str,
@@ -355,28 +370,29 @@ def _parent_version(folder: Path, state: gitinfo.GitState, known: dict) -> str |
     return None
 
 
-def _record(ledger, argv, folder, state, version, intent, description, process, metrics,
-            required, timeout) -> BenchResult:
+def _record(ledger: Ledger, setup: _Setup, process: ProcessResult,
+            metrics: dict[str, float]) -> BenchResult:
     before = _standing(ledger)
-    reason = crash_reason(process, metrics, required, timeout)
-    log = save_log(ledger, argv, folder, process)
+    reason = crash_reason(process, metrics, setup.required, setup.timeout)
+    log = save_log(ledger, setup.argv, setup.folder, process)
     exit_status = TIMEOUT_EXIT_STATUS if process.timed_out else process.exit_status
+    state = setup.state
     run = ledger.record(
-        version=version,
+        version=setup.version,
         metrics=metrics,
-        intent=intent,
+        intent=setup.intent,
         outcome="crash" if reason else "ok",
         reason=reason,
         commit=state.commit if state else None,
         dirty=state.dirty if state else None,
         diff_hash=state.diff_hash if state else None,
         duration=round(process.duration, 6),
-        command=shlex.join(argv),
+        command=shlex.join(setup.argv),
         exit_status=exit_status,
-        description=description,
+        description=setup.description,
         artifacts=[log],
     )
-    status = ledger.version(version).status
+    status = ledger.version(setup.version).status
     counted = is_counted(run.intent, run.outcome, status)
     comparisons = tuple(
         _compare(objective, run, counted, *before.get(objective.name, (None, None, None)))
