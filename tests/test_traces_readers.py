@@ -222,3 +222,15 @@ def test_early_codex_rollouts_with_bare_items(tmp_path):
     assert analysis.runs[0].metrics == {"tok_per_sec": 9.5}
     assert analysis.failed_commands == 1
     assert len(analysis.sessions) == 1
+
+
+def test_damaged_first_line_does_not_hide_the_format(shared_data, tmp_path):
+    lines = (shared_data / CLAUDE).read_bytes().splitlines(keepends=True)
+    copy = _copy_lines(shared_data / CLAUDE, tmp_path / "x.jsonl",
+                       [lines[0][5:]] + lines[1:])
+
+    analysis = analyze_trace(copy)
+
+    assert analysis.format == "claude-code"
+    assert [m["line"] for m in analysis.malformed] == [1]
+    assert analysis.tool_calls == 209

@@ -32,18 +32,14 @@ def detect(path: Path) -> tuple[ModuleType, Any]:
     """
     if not path.is_file():
         raise InputError("no such file", file=str(path))
-    objects, whole_lines = _first_objects(path)
-    if whole_lines:
-        for reader in LINE_FORMATS:
-            if any(reader.looks_like(obj) for obj in objects):
-                return reader, None
-    if objects and len(objects) == 1 and whole_lines == 1:
-        # A document written on one line is still a document.
-        document: Any = objects[0]
-    elif path.stat().st_size == 0:
+    if path.stat().st_size == 0:
         raise InputError("the file is empty", file=str(path))
-    else:
-        document = load_document(path)
+    objects, single = _first_objects(path)
+    for reader in LINE_FORMATS:
+        if any(reader.looks_like(obj) for obj in objects):
+            return reader, None
+    # A document written on one line is still a document, and is already parsed.
+    document = objects[0] if single else load_document(path)
     for reader in DOCUMENT_FORMATS:
         if reader.looks_like(document):
             return reader, document
@@ -54,26 +50,25 @@ def detect(path: Path) -> tuple[ModuleType, Any]:
     )
 
 
-def _first_objects(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """Up to `_SNIFF_LINES` JSON objects from the file's first lines, and how many of
-    the lines read parsed whole (0 when the first line does not)."""
+def _first_objects(path: Path) -> tuple[list[dict[str, Any]], bool]:
+    """JSON objects from the file's first lines (lines that do not parse are passed
+    over: a transcript may begin with a damaged line), and whether the whole file is a
+    single line that parsed."""
     objects: list[dict[str, Any]] = []
-    parsed = 0
+    lines = 0
     budget = _SNIFF_BYTES
     with path.open("rb") as stream:
         for raw in stream:
             budget -= len(raw)
             if not raw.strip():
                 continue
+            lines += 1
             try:
                 value = json.loads(raw)
             except ValueError:
-                if parsed == 0:
-                    return [], 0
-                continue
-            parsed += 1
+                value = None
             if isinstance(value, dict):
                 objects.append(value)
-            if len(objects) >= _SNIFF_LINES or budget <= 0:
-                break
-    return objects, parsed
+            if len(objects) >= _SNIFF_LINES or lines >= 4 * _SNIFF_LINES or budget <= 0:
+                return objects, False
+    return objects, lines == 1 and len(objects) == 1

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from ridgeline.readers.traces.commands import claims_in, ridgeline_event
 from ridgeline.redact import redact
 
 # Enough of a command's output to find the metrics a benchmark prints in its summary.
@@ -217,6 +218,7 @@ class TraceBuilder:
             return
         self._session = session_id
         self.seen_time(at)
+        data = {k: redact(v) if isinstance(v, str) else v for k, v in data.items()}
         entry = {"id": session_id, "line": line, "time": self.now(at), **data}
         self.analysis.sessions.append(entry)
         self._event("session", line, at, {"session": session_id})
@@ -283,11 +285,6 @@ class TraceBuilder:
                                             and call.command):
             self._failure(line, at, call, exit_status, output)
 
-    def result_for_last(self, run: BenchRun | None, output: str | None,
-                        exit_status: int | None) -> None:
-        if run is not None:
-            self._finish_run(run, output, exit_status)
-
     def _finish_run(self, run: BenchRun, output: str | None, exit_status: int | None) -> None:
         run.exit_status = exit_status
         if output:
@@ -321,8 +318,6 @@ class TraceBuilder:
         self.seen_time(at)
         if role != "assistant" or not text:
             return
-        from ridgeline.readers.traces.commands import claims_in
-
         for kind, data in claims_in(text):
             self._event(kind, line, at, data)
 
@@ -383,8 +378,6 @@ class TraceBuilder:
         match = re.search(r"ridgeline(?:__|\.|/|_)([a-z_]+)$", name, re.IGNORECASE)
         if not match:
             return []
-        from ridgeline.readers.traces.commands import ridgeline_event
-
         events = ridgeline_event(match.group(1).replace("_", " "), via="mcp")
         for _, data in events:
             for field in ("version", "intent", "outcome"):
