@@ -570,24 +570,23 @@ class Ledger:
         return self._read("SELECT COUNT(*) FROM runs")[0][0]
 
     def run_totals(self) -> dict[str, Any]:
-        """Counts and extent of all runs in one aggregate query (for the brief).
+        """Counts and extent of all runs (for the brief), each read from an index.
 
         Returns a dict with `runs`, `crashes`, `validations`, `debug`, `first_at` and
         `last_at` (datetimes or None) and `tool_calls` (the largest count reported).
         """
-        row = self._read(
-            "SELECT COUNT(*), "
-            "SUM(CASE WHEN outcome = 'crash' THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN intent = 'validation' THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN intent = 'debug' THEN 1 ELSE 0 END), "
-            "MIN(at), MAX(at), MAX(tool_calls) FROM runs"
-        )[0]
+        # Separate small queries rather than one SUM(CASE ...) pass: each is answered
+        # from an index without reading the runs themselves.
+        count = "SELECT COUNT(*) FROM runs"
+        first, last = self._read("SELECT MIN(at), MAX(at) FROM runs")[0]
         return {
-            "runs": row[0], "crashes": row[1] or 0, "validations": row[2] or 0,
-            "debug": row[3] or 0,
-            "first_at": None if row[4] is None else from_timestamp(row[4]),
-            "last_at": None if row[5] is None else from_timestamp(row[5]),
-            "tool_calls": row[6],
+            "runs": self._read(count)[0][0],
+            "crashes": self._read(f"{count} WHERE outcome = 'crash'")[0][0],
+            "validations": self._read(f"{count} WHERE intent = 'validation'")[0][0],
+            "debug": self._read(f"{count} WHERE intent = 'debug'")[0][0],
+            "first_at": None if first is None else from_timestamp(first),
+            "last_at": None if last is None else from_timestamp(last),
+            "tool_calls": self._read("SELECT MAX(tool_calls) FROM runs")[0][0],
         }
 
     def best_point(self, objective: Objective, before: RunPoint | None = None) -> RunPoint | None:
