@@ -202,6 +202,7 @@ def m004_summary_indexes(dialect: str) -> list[str]:
         # The newest crashes and validation runs, without reading every run.
         "CREATE INDEX runs_outcome_at ON runs (outcome, at, id)",
         "CREATE INDEX runs_intent_at ON runs (intent, at, id)",
+        "CREATE INDEX runs_tool_calls ON runs (tool_calls)",
     ]
     return [render(statement, dialect) for statement in statements]
 
