@@ -53,7 +53,8 @@ def _parse_objectives(ledger: Ledger, specs: tuple[str, ...]) -> list[str] | Non
 
 
 @click.command(context_settings=_PASS_THROUGH)
-@click.option("--version", "version_name", help="Version name; default: the commit's short sha.")
+@click.option("--version", "version_name",
+              help="Version name; default: the commit's short sha (+ diff hash if dirty).")
 @click.option("--intent", type=click.Choice(INTENTS), default="attempt", show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
               help="Seconds before the command is stopped and recorded as a crash.")
@@ -104,11 +105,19 @@ def _describe_comparison(item: benchrun.Comparison) -> str:
     parts = [f"{item.objective} {format_number(item.value)}"]
     if item.best is not None:
         parts.append(f"best {format_number(item.best)} ({item.best_version}) "
-                     f"{_percent(item.change_from_best)}")
+                     f"{_percent(item.change_from_best)}{_judgement(item, item.best)}")
     if item.baseline is not None:
         parts.append(f"baseline {format_number(item.baseline)} "
-                     f"{_percent(item.change_from_baseline)}")
+                     f"{_percent(item.change_from_baseline)}{_judgement(item, item.baseline)}")
     return ", ".join(parts)
+
+
+def _judgement(item: benchrun.Comparison, reference: float) -> str:
+    # A signed percentage alone misleads for objectives to minimize; say which way it went.
+    if item.value == reference:
+        return ""
+    better = item.value > reference if item.direction == "max" else item.value < reference
+    return " better" if better else " worse"
 
 
 def _percent(value: float | None) -> str:
@@ -186,9 +195,9 @@ def validate(ledger: Ledger, names: tuple[str, ...], repeat: int, timeout, limit
              as_json: bool) -> None:
     """Re-run VERSIONs at their commits in temporary worktrees and flag regressions.
 
-    Usage: ridgeline validate [VERSION ...] [-- CMD ...]. Without VERSION, the committed
-    versions that have gone longest without validation. Without CMD, the command recorded
-    with each version's runs. Exits 3 when a regression is found.
+    Without VERSION, the committed versions that have gone longest without validation.
+    Without CMD, the command recorded with each version's runs. Each version is compared
+    with its earlier runs by a one-sided rank test at 1%; exits 3 on a regression.
     """
     command = click.get_current_context().meta.get("ridgeline.command", [])
     out = sys.stderr.buffer if as_json else sys.stdout.buffer
