@@ -234,3 +234,30 @@ def test_damaged_first_line_does_not_hide_the_format(shared_data, tmp_path):
     assert analysis.format == "claude-code"
     assert [m["line"] for m in analysis.malformed] == [1]
     assert analysis.tool_calls == 209
+
+
+def test_codex_mcp_calls_and_exit_codes_in_output_text(tmp_path):
+    def item(payload):
+        return {"timestamp": "2026-01-01T00:00:01Z", "type": "response_item",
+                "payload": payload}
+
+    lines = [
+        {"timestamp": "2026-01-01T00:00:00Z", "type": "session_meta", "payload": {"id": "s"}},
+        item({"type": "function_call", "name": "ridgeline__record", "call_id": "a",
+              "arguments": json.dumps({"version": "v3", "metrics": {"x": 1}})}),
+        item({"type": "function_call", "name": "exec_command", "call_id": "b",
+              "arguments": json.dumps({"cmd": "ridgeline brief"})}),
+        item({"type": "function_call_output", "call_id": "b",
+              "output": "Wall time: 0.1\nProcess exited with code 3\nOutput:\n"}),
+        {"timestamp": "2026-01-01T00:00:04Z", "type": "event_msg",
+         "payload": {"type": "some_future_event", "x": 1}},
+    ]
+    path = tmp_path / "rollout.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    analysis = analyze_trace(path)
+
+    kinds = [(e.kind, e.data.get("via"), e.data.get("version")) for e in analysis.events]
+    assert kinds == [("session", None, None), ("ridgeline_write", "mcp", "v3"),
+                     ("ridgeline_read", "cli", None)]
+    assert [f["exit_status"] for f in analysis.failures] == [3]

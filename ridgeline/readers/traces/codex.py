@@ -92,7 +92,8 @@ def _response_item(
     kind = payload.get("type")
     if kind in ("function_call", "local_shell_call"):
         name = str(payload.get("name") or "shell")
-        builder.tool_call(number, at, name, _command(payload), call_id=payload.get("call_id"))
+        builder.tool_call(number, at, name, _command(payload), call_id=payload.get("call_id"),
+                          arguments=_arguments(payload))
     elif kind == "custom_tool_call":
         builder.tool_call(number, at, str(payload.get("name") or "tool"),
                           call_id=payload.get("call_id"))
@@ -127,15 +128,19 @@ def _event(
             state.exits.popitem(last=False)
 
 
-def _command(payload: dict[str, Any]) -> str | None:
+def _arguments(payload: dict[str, Any]) -> dict[str, Any]:
     arguments: Any = payload.get("arguments")
     if isinstance(arguments, str):
         try:
             arguments = json.loads(arguments)
         except ValueError:
             # Redacted or free-form arguments: the call still counts, its text is unknown.
-            return None
-    arguments = as_dict(arguments) or as_dict(as_dict(payload.get("action")))
+            return {}
+    return as_dict(arguments) or as_dict(payload.get("action"))
+
+
+def _command(payload: dict[str, Any]) -> str | None:
+    arguments = _arguments(payload)
     command = arguments.get("cmd", arguments.get("command"))
     if isinstance(command, list):
         words = [str(word) for word in command]
