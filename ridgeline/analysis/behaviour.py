@@ -50,6 +50,7 @@ outputs. They measure behaviour, not results.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -143,6 +144,7 @@ def _is_write(step: Step, *commands: str) -> bool:
 def score_writes(steps: Sequence[Step], ledger: LedgerSnapshot | None = None) -> dict:
     runs_part, lessons_part, evidence = [], [], []
     bench_at = [i for i, s in enumerate(steps) if s.kind == "bench"]
+    crashes_at = [i for i in bench_at if steps[i].data.get("crashed")]
     for position, index in enumerate(bench_at):
         end = bench_at[position + 1] if position + 1 < len(bench_at) else len(steps)
         window = steps[index:end]
@@ -156,16 +158,16 @@ def score_writes(steps: Sequence[Step], ledger: LedgerSnapshot | None = None) ->
         evidence.append({"line": steps[index].line, "event": "benchmark run",
                          "recorded": recorded})
         if steps[index].data.get("crashed"):
-            lessons_part.append(_lesson_after(steps, index, window, ledger, evidence))
+            following = bisect.bisect_right(crashes_at, index)
+            end = crashes_at[following] if following < len(crashes_at) else len(steps)
+            lessons_part.append(_lesson_after(steps, index, end, ledger, evidence))
     parts = [p for p in (_mean(runs_part), _mean(lessons_part)) if p is not None]
     return _result(_mean(parts), len(runs_part) + len(lessons_part), evidence)
 
 
-def _lesson_after(steps: Sequence[Step], index: int, window: Sequence[Step],
+def _lesson_after(steps: Sequence[Step], index: int, end: int,
                   ledger: LedgerSnapshot | None, evidence: list[dict[str, Any]]) -> float:
-    later = [i for i in range(index + 1, len(steps))
-             if steps[i].kind == "bench" and steps[i].data.get("crashed")]
-    end = later[0] if later else len(steps)
+    """Whether a lesson or note followed the crash at `index` before the next crash."""
     wrote = any(_is_write(s, "lesson add", "note add") for s in steps[index + 1:end])
     if not wrote and ledger is not None:
         start, stop = steps[index].at, _time_at(steps, end)
