@@ -218,3 +218,22 @@ def test_runs_the_agent_recorded_itself_are_not_imported_again(ledger, tmp_path)
 
     assert summary["recorded_by_agent"] == 2
     assert [r.source_line for r in ledger.runs()] == [missed]
+
+
+def test_ledger_bench_setting_chooses_the_benchmark_commands(ridgeline_bin, db_location,
+                                                               tmp_path):
+    with ridgeline.open(db_location) as ledger:
+        ledger.set_setting("bench.command", "./run_eval")
+    t = Transcript()
+    t.bash("python bench.py", "tok_per_sec: 1")
+    chosen = t.bash("./run_eval --full", "score: 0.9")
+    path = t.write(tmp_path / "t.jsonl")
+
+    done = subprocess.run([ridgeline_bin, "trace", "analyze", str(path), "--db", db_location,
+                           "--json"], capture_output=True, text=True, check=True)
+    overridden = subprocess.run([ridgeline_bin, "trace", "analyze", str(path), "--db",
+                                 db_location, "--json", "--bench-pattern", r"bench\.py"],
+                                capture_output=True, text=True, check=True)
+
+    assert [r["line"] for r in json.loads(done.stdout)["runs"]] == [chosen]
+    assert [r["line"] for r in json.loads(overridden.stdout)["runs"]] == [1]
