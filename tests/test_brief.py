@@ -173,3 +173,10 @@ def test_cli_brief_prints_markdown_and_json(ridgeline_bin, sqlite_location):
     assert data["budget"] == 1500 and data["tokens"] <= 1500
     assert data["text"].startswith("# Ridgeline brief")
     assert Path(sqlite_location).exists()
+
+
+def test_a_large_ledger_points_to_advise_instead_of_running_it(huge):
+    with ridgeline.open(huge) as ledger:
+        text = build_brief(ledger).text
+
+    assert "run `ridgeline advise` for advice" in text

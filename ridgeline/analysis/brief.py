@@ -39,6 +39,9 @@ MAX_ADVICE = 8
 MAX_IDEAS_PER_REGIME = 6
 MAX_TEXT = 160
 REGIME_WINDOW = 500
+# `advise` reads every run: about a second at 20,000 runs, far more beyond. Past this the
+# brief points to `ridgeline advise` instead, so a session-start hook stays quick.
+ADVICE_MAX_RUNS = 20_000
 
 
 class ObjectiveFacts(NamedTuple):
@@ -63,6 +66,7 @@ class BriefFacts(NamedTuple):
     validations: list[Run]  # newest first
     best_validations: list[Run]
     advice: list[Any]
+    advice_skipped: bool = False
 
 
 class Section(NamedTuple):
@@ -104,6 +108,8 @@ def build_brief(ledger: Ledger, budget: int = DEFAULT_BUDGET, *, advice: bool = 
 
 def gather(ledger: Ledger, *, advice: bool = True) -> BriefFacts:
     """Read the facts the brief needs, with queries whose cost is bounded."""
+    totals = ledger.run_totals()
+    skip_advice = advice and totals["runs"] > ADVICE_MAX_RUNS
     objectives = [_objective_facts(ledger, o) for o in ledger.objectives()]
     best_run, best_version = _current_best(ledger, objectives)
     versions = ledger.versions()
@@ -117,7 +123,7 @@ def gather(ledger: Ledger, *, advice: bool = True) -> BriefFacts:
         if best_run is not None and best_run.version else []
     )
     return BriefFacts(
-        totals=ledger.run_totals(),
+        totals=totals,
         compactions=len(ledger.events("compaction")),
         objectives=objectives,
         best_version=best_version,
@@ -129,7 +135,8 @@ def gather(ledger: Ledger, *, advice: bool = True) -> BriefFacts:
         crashes=ledger.runs(outcome="crash", limit=MAX_CRASHES)[::-1],
         validations=ledger.runs(intent="validation", limit=MAX_VALIDATIONS)[::-1],
         best_validations=best_validations[::-1],
-        advice=_next_steps(ledger)[:MAX_ADVICE] if advice else [],
+        advice=_next_steps(ledger)[:MAX_ADVICE] if advice and not skip_advice else [],
+        advice_skipped=skip_advice,
     )
 
 
@@ -302,6 +309,8 @@ def _lesson_line(item: MemoryItem) -> str:
 
 def _advice_section(facts: BriefFacts) -> Section | None:
     lines = [f"- {a.action}: {_clip(a.reason)}" for a in facts.advice]
+    if facts.advice_skipped:
+        lines.append("- run `ridgeline advise` for advice (left out: the ledger is large).")
     return Section("Next steps", lines, 6, 0, 0, "suggestions")
 
 
