@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from ridgeline import embedding
 from ridgeline.errors import InputError
-from ridgeline.recall.search import fuse
+from ridgeline.recall.search import blend, fuse
 
 needs_vectors = pytest.mark.skipif(
     not embedding.available(), reason="vector search needs the 'vector' extra"
@@ -153,6 +153,18 @@ def test_fusion_rewards_agreement():
     fused = fuse([bm25, vector], limit=4)
 
     assert [row_id for _, row_id, _ in fused] == [2, 1, 4, 3]
+
+
+def test_blend_weighs_full_text_and_cosine():
+    bm25 = [("memory", 1, 8.0), ("memory", 2, 4.0)]
+    vector = [("memory", 2, 0.9), ("memory", 3, 0.8)]
+
+    blended = blend(bm25, vector, limit=3, weight=0.6)
+
+    # 2: 0.6 * 4/8 + 0.4 * 0.9;  1: 0.6 * 8/8;  3: 0.4 * 0.8.
+    assert [(row_id, round(score, 3)) for _, row_id, score in blended] == [
+        (2, 0.66), (1, 0.6), (3, 0.32),
+    ]
 
 
 # -- vectors -------------------------------------------------------------------------
