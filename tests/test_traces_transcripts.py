@@ -186,3 +186,16 @@ def test_events_stay_few_however_many_edits(tmp_path):
 
     assert analysis.tool_calls == 1_503
     assert [e.kind for e in analysis.events] == ["session"] + ["edit", "ridgeline_read"] * 3
+
+
+def test_python_style_nan_in_a_line_is_read_not_reported(tmp_path):
+    transcript = Transcript()
+    transcript.bash("python bench.py", "val_bpb: nan")
+    path = transcript.write(tmp_path / "t.jsonl")
+    with path.open("a") as stream:
+        stream.write('{"type": "user", "sessionId": "session-1", "extra": NaN}\n')
+
+    analysis = analyze_trace(path)
+
+    assert analysis.malformed_count == 0
+    assert analysis.runs[0].metrics["val_bpb"] != analysis.runs[0].metrics["val_bpb"]
