@@ -217,3 +217,21 @@ def test_vector_mode_without_extra_says_how_to_install(ledger, monkeypatch):
     with pytest.raises(InputError, match=r"ridgeline\[vector\]"):
         ledger.search("x", mode="vector")
     assert ledger.search("x", mode="auto") == []
+
+
+def test_upgraded_ledger_indexes_what_it_already_held(sqlite_location, monkeypatch):
+    import ridgeline
+    from ridgeline.storage import migrations
+
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", [migrations.m001_core])
+        with ridgeline.open(sqlite_location) as old:
+            old.add_note("written before search existed")
+            old.record(version="a", metrics={"x": 1}, description="an old softmax run")
+
+    with ridgeline.open(sqlite_location) as upgraded:
+        notes = upgraded.search("before search existed", mode="bm25")
+        runs = upgraded.search("softmax", mode="bm25")
+
+    assert [h.item.text for h in notes] == ["written before search existed"]
+    assert [h.kind for h in runs] == ["run"]

@@ -9,8 +9,9 @@ the two databases are chosen by `ledger.storage.dialect`.
 
 Vector search embeds the query with the model of `ridgeline.embedding` (the `vector`
 extra) and scores it against every stored vector; hybrid search blends the two scores
-(`blend`), which on LoCoMo beat reciprocal rank fusion and either ranking alone. Run hits come back as `MemoryItem`s of kind `run`
-whose id is the run's id and whose text is its description.
+(`blend`), which on LoCoMo beat reciprocal rank fusion and either ranking alone. Run
+hits come back as `MemoryItem`s of kind `run` whose id is the run's id and whose text
+is its description.
 """
 
 from __future__ import annotations
