@@ -111,6 +111,9 @@ def main() -> int:
 
 
 def report(rows: list[tuple[str, str, dict]]) -> None:
+    from ridgeline.readers.traces import source
+
+    print(f"parser: {source._fast_loads.__module__}")
     print(f"{'tool':<24}{'file':<12}{'MB':>8}{'seconds':>9}{'MB/s':>8}{'peak MB':>9}"
           f"{'tool calls':>12}")
     for tool, name, result in rows:
