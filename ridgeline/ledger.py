@@ -577,8 +577,11 @@ class Ledger:
         """
         # Separate small queries rather than one SUM(CASE ...) pass: each is answered
         # from an index without reading the runs themselves.
+        # MIN and MAX in separate statements: SQLite answers a lone MIN or MAX from the
+        # index in one step, but scans every row for the two together.
         count = "SELECT COUNT(*) FROM runs"
-        first, last = self._read("SELECT MIN(at), MAX(at) FROM runs")[0]
+        first = self._read("SELECT MIN(at) FROM runs")[0][0]
+        last = self._read("SELECT MAX(at) FROM runs")[0][0]
         return {
             "runs": self._read(count)[0][0],
             "crashes": self._read(f"{count} WHERE outcome = 'crash'")[0][0],
