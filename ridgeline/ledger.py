@@ -576,9 +576,8 @@ class Ledger:
         `last_at` (datetimes or None) and `tool_calls` (the largest count reported).
         """
         # Separate small queries rather than one SUM(CASE ...) pass: each is answered
-        # from an index without reading the runs themselves.
-        # MIN and MAX in separate statements: SQLite answers a lone MIN or MAX from the
-        # index in one step, but scans every row for the two together.
+        # from an index without reading the runs. Even MIN and MAX go apart: SQLite takes
+        # a lone MIN or MAX from the index in one step, but scans every row for the two.
         count = "SELECT COUNT(*) FROM runs"
         first = self._read("SELECT MIN(at) FROM runs")[0][0]
         last = self._read("SELECT MAX(at) FROM runs")[0][0]
