@@ -237,3 +237,13 @@ def test_ledger_bench_setting_chooses_the_benchmark_commands(ridgeline_bin, db_l
 
     assert [r["line"] for r in json.loads(done.stdout)["runs"]] == [chosen]
     assert [r["line"] for r in json.loads(overridden.stdout)["runs"]] == [1]
+
+
+def test_analyze_never_creates_a_ledger(ridgeline_bin, tmp_path):
+    path, _ = _benchmark_session(tmp_path)
+    missing = tmp_path / "nowhere.db"
+
+    subprocess.run([ridgeline_bin, "trace", "analyze", str(path), "--db", str(missing)],
+                   capture_output=True, text=True, check=True)
+
+    assert not missing.exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from ridgeline.analysis.behaviour import LedgerSnapshot, score_behaviour
 from ridgeline.cli.options import format_number, ledger_command, print_json, print_table
 from ridgeline.errors import InputError
 from ridgeline.ledger import Ledger
+from ridgeline.location import resolve_location
 from ridgeline.readers.evolve import import_checkpoint, looks_like_checkpoint
 from ridgeline.readers.traces import TraceAnalysis, analyze_trace, bench_settings, import_trace
 from ridgeline.redact import redact
@@ -37,8 +37,8 @@ def trace() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @bench_pattern_option
 @click.option("--db", "db", metavar="PATH|URL",
-              help="A ledger whose benchmark settings to use; only read, and only when "
-              "given here, on the root command or in RIDGELINE_DB.")
+              help="The ledger whose benchmark settings to use (default: the usual "
+              "ledger, if it exists); only read.")
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
 @click.pass_context
 def trace_analyze(ctx: click.Context, file: str, bench_pattern: str | None, db: str | None,
@@ -56,8 +56,10 @@ def trace_analyze(ctx: click.Context, file: str, bench_pattern: str | None, db: 
 
 
 def _settings(ctx: click.Context, db: str | None) -> dict[str, Any]:
-    location = db or (ctx.find_root().obj or {}).get("db") or os.environ.get("RIDGELINE_DB")
-    if not location:
+    """The benchmark settings of the ledger named, or of the default ledger if one
+    exists; analysing a transcript never creates a ledger."""
+    location = resolve_location(db or (ctx.find_root().obj or {}).get("db"))
+    if "://" not in location and not Path(location).is_file():
         return {}
     with ridgeline.open(location) as ledger:
         return bench_settings(ledger)
