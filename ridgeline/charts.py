@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ridgeline.analysis.chartdata import (
-    CRASH_PLACEMENT,
     IDLE_GAP_HOURS,
     KINDS,
     EvolutionData,

@@ -215,6 +215,8 @@ def test_thinning_keeps_records_crashes_checks_and_labelled_dots(inference):
     assert thin.count("check") == 2 < inference.count("check")
     assert thin.count("attempt") <= inference.count("attempt")
     assert any(dot.version == "gpu_v6" for dot in thin.dots)
+    assert thin.tool_calls[0] == inference.tool_calls[0]
+    assert thin.tool_calls[-1] == inference.tool_calls[-1] and len(thin.tool_calls) <= 3
 
 
 def test_only_the_largest_steps_are_named_when_records_are_many():

@@ -21,6 +21,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
+
 from ridgeline.analysis.frontier import is_counted, usable
 from ridgeline.errors import NotFoundError
 from ridgeline.models import Objective, Run, Version
@@ -111,12 +113,14 @@ def active_hours(seconds: Sequence[float]) -> tuple[list[float], list[Gap]]:
     gaps: list[Gap] = []
     cut = 0.0
     for index, moment in enumerate(seconds):
-        if index:
-            step = (moment - seconds[index - 1]) / 3600
-            if step > IDLE_GAP_HOURS:
-                cut += step - SHORTENED_GAP_HOURS
-                gaps.append(Gap((moment - seconds[0]) / 3600 - cut - SHORTENED_GAP_HOURS / 2, step))
-        hours.append((moment - seconds[0]) / 3600 - cut)
+        # Measured from the first moment rather than summed step by step, so rounding
+        # does not pile up over a hundred thousand runs.
+        elapsed = (moment - seconds[0]) / 3600
+        step = (moment - seconds[index - 1]) / 3600 if index else 0.0
+        if step > IDLE_GAP_HOURS:
+            cut += step - SHORTENED_GAP_HOURS
+            gaps.append(Gap(elapsed - cut - SHORTENED_GAP_HOURS / 2, step))
+        hours.append(elapsed - cut)
     return hours, gaps
 
 
@@ -306,7 +310,8 @@ def _fewest_labels(labels: list[Label]) -> list[Label]:
 
 
 def thinned(data: EvolutionData, max_dots: int) -> EvolutionData:
-    """The same chart with at most about `max_dots` gray dots and as many orange ones.
+    """The same chart with at most about `max_dots` gray dots, as many orange ones and
+    as many points on the tool-call line.
 
     Records, crashes and labelled dots are always kept. Gray (attempt) and orange
     (validation) dots are binned along X and only each bin's lowest and highest stay,
@@ -321,26 +326,43 @@ def thinned(data: EvolutionData, max_dots: int) -> EvolutionData:
         dot.run for dot in data.dots
         if dot.kind in ("record", "crash") or (dot.version, dot.hours) in labelled
     }
-    if len(keep) == len(data.dots):
-        return data
-    return data._replace(dots=[dot for dot in data.dots if dot.run in keep])
+    return data._replace(
+        dots=[dot for dot in data.dots if dot.run in keep],
+        tool_calls=_every_nth(data.tool_calls, max_dots),
+    )
+
+
+def _every_nth(points: list[tuple[float, int]], most: int) -> list[tuple[float, int]]:
+    # Cumulative tool calls only grow, so a sample keeps the line's shape; keep the end.
+    if len(points) <= most:
+        return points
+    step = -(-len(points) // most)
+    sample = points[::step]
+    return sample if sample[-1] == points[-1] else [*sample, points[-1]]
 
 
 def _outline(dots: Sequence[Dot], max_dots: int, span: float) -> set[int]:
+    """Runs of the lowest and highest dot in each of max_dots / 2 slices of the X axis."""
     if len(dots) <= max_dots:
         return {dot.run for dot in dots}
     bins = max(1, max_dots // 2)
-    width = (span or 1.0) / bins
-    extremes: dict[int, tuple[Dot, Dot]] = {}
-    for dot in dots:
-        slot = min(int(dot.hours / width), bins - 1)
-        low, high = extremes.get(slot, (dot, dot))
-        extremes[slot] = (min(low, dot, key=_value), max(high, dot, key=_value))
-    return {dot.run for pair in extremes.values() for dot in pair}
+    hours = np.fromiter((dot.hours for dot in dots), float, len(dots))
+    values = np.fromiter((dot.value for dot in dots), float, len(dots))
+    slots = np.minimum((hours / ((span or 1.0) / bins)).astype(int), bins - 1)
+    order = np.lexsort((values, slots))
+    ordered_slots = slots[order]
+    first = np.flatnonzero(np.r_[True, ordered_slots[1:] != ordered_slots[:-1]])
+    last = np.r_[first[1:] - 1, len(order) - 1]
+    return {dots[i].run for i in np.r_[order[first], order[last]]}
 
 
-def _value(dot: Dot) -> float:
-    return dot.value
+def _every_nth(points: list[tuple[float, int]], most: int) -> list[tuple[float, int]]:
+    # Cumulative tool calls only grow, so a sample keeps the line's shape; keep the end.
+    if len(points) <= most:
+        return points
+    step = -(-len(points) // most)
+    sample = points[::step]
+    return sample if sample[-1] == points[-1] else [*sample, points[-1]]
 
 
 # -- bands ----------------------------------------------------------------------------
