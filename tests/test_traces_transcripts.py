@@ -11,7 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ridgeline.readers.traces import analyze_trace
+from ridgeline.readers.traces.commands import compile_bench_matcher
 
 START = 1_776_643_200.0  # 2026-04-20T00:00:00Z
 
@@ -199,3 +202,20 @@ def test_python_style_nan_in_a_line_is_read_not_reported(tmp_path):
 
     assert analysis.malformed_count == 0
     assert analysis.runs[0].metrics["val_bpb"] != analysis.runs[0].metrics["val_bpb"]
+
+
+@pytest.mark.parametrize(("command", "is_run"), [
+    ("python bench.py", True),
+    ("cd kernels && OMP_NUM_THREADS=4 ./bench.sh --quick", True),
+    ("zig build bench -Doptimize=ReleaseFast", True),
+    ("hyperfine './decode --tokens 128'", True),
+    ("ridgeline bench -- python bench.py", True),
+    ("ls bench/", False),
+    ("cat bench.py", False),
+    ("git add bench.py && git commit -m 'faster bench'", False),
+    ("grep tok_per_sec bench.log | tail -3", False),
+    ("ridgeline record --command 'python bench.py' --metric x=1", False),
+    ("pytest tests/test_kernel.py", False),
+])
+def test_default_benchmark_heuristic(command, is_run):
+    assert compile_bench_matcher()(command) is is_run

@@ -5,9 +5,11 @@ benchmark, which were ridgeline's own commands (the agent reading or writing its
 which rolled the workspace back, and what the agent claimed in prose. Nothing here runs
 a command: it only reads the text.
 
-The default benchmark heuristic: a command is a benchmark run when it mentions a word
-that benchmark commands use (`bench`, `benchmark`, `hyperfine`, `perf stat`, `timeit`,
-`pytest --benchmark`) or runs `ridgeline bench`. A ledger can replace it with the
+The default benchmark heuristic: a command is a benchmark run when one of its parts
+(split at `&&`, `;`, `|`) mentions a word that benchmark commands use (`bench`,
+`benchmark`, a `*bench*` script, `hyperfine`, `perf stat`, `timeit`, `--benchmark`) or
+runs `ridgeline bench`, unless that part's program only looks at or moves files (`ls`,
+`cat`, `grep`, `git`, `cp`, ...) or is another ridgeline command. A ledger can replace it with the
 settings `bench.command` (text the command contains) or `bench.pattern` (a regular
 expression searched in the command), and `--bench-pattern` overrides both.
 """
@@ -25,6 +27,18 @@ DEFAULT_BENCH_PATTERN = (
     r"(?i)(?:\bbench(?:mark)?s?\b|[\w/.-]*bench[\w.-]*\.(?:py|sh|js|ts|zig)\b|\bhyperfine\b"
     r"|\bperf\s+stat\b|\btimeit\b|--benchmark\b|\bridgeline\s+bench\b)"
 )
+
+_DEFAULT_BENCH = re.compile(DEFAULT_BENCH_PATTERN)
+_COMMAND_SEPARATOR = re.compile(r"&&|\|\||;|\||\n")
+
+# Programs that look at, move or edit files: a benchmark's name in their arguments is
+# a file name, not a run.
+_NOT_RUNNERS = {
+    "ls", "cat", "less", "more", "head", "tail", "grep", "rg", "ag", "find", "fd", "sed",
+    "awk", "vim", "vi", "nano", "emacs", "code", "echo", "printf", "mkdir", "cp", "mv",
+    "rm", "touch", "wc", "diff", "git", "cd", "tree", "stat", "file", "chmod", "open",
+    "du", "tar", "zip", "unzip", "sort", "uniq", "cut", "tee", "xargs",
+}
 
 # Ridgeline subcommands by what they do to memory.
 _READS = {"brief", "status", "frontier", "runs", "versions", "lesson list", "note list",
@@ -76,18 +90,31 @@ def compile_bench_matcher(
     if command and not pattern:
         needle = command.strip()
         return lambda text: needle in text
-    try:
-        regex = re.compile(pattern or DEFAULT_BENCH_PATTERN)
-    except re.error as error:
-        raise InputError(f"not a valid regular expression ({error}): {pattern!r}",
-                         field="--bench-pattern") from None
-    # A ridgeline command that merely records or reads is never itself a benchmark run.
-    return lambda text: bool(regex.search(text)) and not _only_ridgeline_memory(text)
+    if pattern:
+        try:
+            regex = re.compile(pattern)
+        except re.error as error:
+            raise InputError(f"not a valid regular expression ({error}): {pattern!r}",
+                             field="--bench-pattern") from None
+        return lambda text: bool(regex.search(text))
+    return _looks_like_benchmark
 
 
-def _only_ridgeline_memory(text: str) -> bool:
-    match = _RIDGELINE.search(text)
-    return bool(match) and match.group("sub") != "bench" and text.count("&&") == 0
+def _looks_like_benchmark(command: str) -> bool:
+    """The default heuristic, applied to each part of a compound command, so that
+    `ls bench/` or `cat bench.py` is not a benchmark run but `cd x && ./bench.sh` is."""
+    for part in _COMMAND_SEPARATOR.split(command):
+        words = part.split()
+        while words and ("=" in words[0] and not words[0].startswith("-")):
+            words = words[1:]  # `VAR=value cmd`: the program comes after the assignments
+        if not words or words[0].rsplit("/", 1)[-1] in _NOT_RUNNERS:
+            continue
+        if words[0].rsplit("/", 1)[-1] == "ridgeline" and (len(words) < 2
+                                                          or words[1] != "bench"):
+            continue  # recording or reading memory is not running the benchmark
+        if _DEFAULT_BENCH.search(part):
+            return True
+    return False
 
 
 def classify(command: str) -> list[tuple[str, dict[str, Any]]]:
