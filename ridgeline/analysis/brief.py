@@ -30,7 +30,7 @@ DEFAULT_BUDGET = 1500
 
 # How much of each kind of fact is read at most: enough to fill any sensible budget, and
 # the reason a ledger of 100,000 runs costs no more than one of 1,000.
-MAX_RECORDS = 8
+MAX_RECORDS = 6
 MAX_CRASHES = 30
 MAX_EXPLORING = 30
 MAX_FAILED = 200
@@ -38,7 +38,7 @@ MAX_VALIDATIONS = 6
 MAX_ADVICE = 8
 MAX_IDEAS_PER_REGIME = 6
 MAX_TEXT = 160
-REGIME_WINDOW = 500
+REGIME_WINDOW = 300
 # `advise` reads every run: about a second at 20,000 runs, far more beyond. Past this the
 # brief points to `ridgeline advise` instead, so a session-start hook stays quick.
 ADVICE_MAX_RUNS = 20_000
