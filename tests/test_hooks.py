@@ -306,3 +306,14 @@ def test_codex_config_that_is_not_toml_is_left_alone(tmp_path, isolated_home, sq
 
     assert config.read_text() == "model = \n"
     assert not (tmp_path / "AGENTS.md").exists()
+
+
+def test_settings_with_hooks_of_the_wrong_shape_are_refused(tmp_path, sqlite_location):
+    settings = tmp_path / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text('{"hooks": ["not", "an", "object"]}\n')
+
+    with pytest.raises(ridgeline.InputError, match="hooks"):
+        claude_code.install(tmp_path, sqlite_location)
+
+    assert settings.read_text() == '{"hooks": ["not", "an", "object"]}\n'

@@ -21,7 +21,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from ridgeline.analysis.advice import advise
 from ridgeline.analysis.frontier import RunPoint, headroom, is_counted
+from ridgeline.analysis.regimes import summarize_regimes
 from ridgeline.ledger import Ledger
 from ridgeline.models import MemoryItem, Objective, Run, Version
 from ridgeline.tokens import count_tokens, tokenizer_name, truncate_to_tokens
@@ -168,10 +170,8 @@ def _with_runs(ledger: Ledger, versions: list[Version]) -> list[Version]:
 
 def _exhausted_regimes(ledger: Ledger, versions: Sequence[Version]) -> list[tuple[str, str]]:
     """Regimes not worth another try, with the reason, newest first."""
-    from ridgeline.analysis.regimes import summarize_regimes
-
     # Only the newest runs are read, so the cost stays flat as the ledger grows; a regime
-    # untouched for a whole window is judged on the runs of it the window still holds.
+    # with no run in the window is not judged here (`ridgeline regimes` reads them all).
     runs = ledger.runs(limit=REGIME_WINDOW)
     status = {v.name: v.status for v in versions}
     points = [
@@ -189,8 +189,6 @@ def _exhausted_regimes(ledger: Ledger, versions: Sequence[Version]) -> list[tupl
 
 
 def _next_steps(ledger: Ledger) -> list[Any]:
-    from ridgeline.analysis.advice import advise
-
     return advise(ledger)
 
 

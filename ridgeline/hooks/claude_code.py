@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ridgeline.errors import InputError
 from ridgeline.hooks.merge import dump_json, read_json_object, write_atomically
 
 AGENT = "claude-code"
@@ -75,9 +76,12 @@ def install(project: Path, db: str, bench_pattern: str | None = None) -> Path:
     path = settings_path(project)
     settings = read_json_object(path)
     hooks = settings.setdefault("hooks", {})
+    if not isinstance(hooks, dict) or not all(isinstance(v, list) for v in hooks.values()):
+        raise InputError("expected an object of event names to lists of hook groups; the "
+                         "file was left as it is", file=str(path), field="hooks")
     command = hook_command(db, bench_pattern)
     for event, matcher in EVENTS.items():
-        groups = [g for g in _without_ours(hooks.get(event, []))]
+        groups = _without_ours(hooks.get(event, []))
         group: dict[str, Any] = {"matcher": matcher} if matcher else {}
         group["hooks"] = [{"type": "command", "command": command, "timeout": TIMEOUT}]
         hooks[event] = [*groups, group]
