@@ -110,6 +110,8 @@ def test_install_twice_is_the_same_as_once(tmp_path, sqlite_location):
     claude_code.install(tmp_path, sqlite_location, BENCH)
 
     assert (tmp_path / ".claude" / "settings.json").read_text() == once
+    claude_code.uninstall(tmp_path)
+    assert not (tmp_path / ".claude" / "settings.json").exists()
 
 
 def test_settings_that_are_not_json_give_a_clear_error_and_stay_untouched(

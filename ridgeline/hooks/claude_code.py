@@ -108,7 +108,11 @@ def uninstall(project: Path) -> Path | None:
             del hooks[event]
     if not hooks:
         del settings["hooks"]
-    write_atomically(path, dump_json(settings))
+    if settings:
+        write_atomically(path, dump_json(settings))
+    else:
+        # Nothing but ridgeline's hooks was there: the file was created by install.
+        path.unlink()
     return path
 
 
