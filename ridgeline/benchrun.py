@@ -156,8 +156,7 @@ def run_process(
     for pump in pumps:
         pump.start()
     timed_out = _wait(process, timeout)
-    for pump in pumps:
-        pump.join()
+    _drain(process, pumps)
     return ProcessResult(
         exit_status=process.returncode,
         timed_out=timed_out,
@@ -175,6 +174,20 @@ def _pump(source: IO[bytes], echo: IO[bytes] | None, sink: list[bytes]) -> None:
             echo.write(chunk)
             echo.flush()
     source.close()
+
+
+def _drain(process: subprocess.Popen, pumps: list[threading.Thread]) -> None:
+    # A child the benchmark left running (a server started in the background) keeps the
+    # pipes open, and the pumps would wait for it forever: give it a grace period, then
+    # stop what is left of the process group.
+    deadline = time.monotonic() + _KILL_GRACE_SECONDS
+    for pump in pumps:
+        pump.join(timeout=max(0.0, deadline - time.monotonic()))
+    if any(pump.is_alive() for pump in pumps):
+        logger.warning("the benchmark left processes holding its output open; stopping them")
+        _kill_group(process, signal.SIGKILL)
+        for pump in pumps:
+            pump.join()
 
 
 def _wait(process: subprocess.Popen, timeout: float | None) -> bool:

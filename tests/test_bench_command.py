@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 import ridgeline
+from ridgeline import benchrun
 from ridgeline.benchrun import artifact_path
 from ridgeline.errors import InputError
 from tests.drive_support import bench_env, git, make_repo, set_control
@@ -222,3 +227,33 @@ def test_artifact_paths_may_not_leave_the_artifact_folder(ledger):
     with pytest.raises(InputError, match="relative"):
         artifact_path(ledger, "/etc/passwd")
     assert artifact_path(ledger, "bench/x.log").parent.name == "bench"
+
+
+def test_child_left_holding_the_output_is_stopped(sqlite_location, tmp_path, monkeypatch):
+    monkeypatch.setattr(benchrun, "_KILL_GRACE_SECONDS", 0.3)
+    pid_file = tmp_path / "child.pid"
+    script = f'sleep 600 & echo $! > {pid_file}; echo "latency_ms: 5"'
+    results = []
+
+    with ridgeline.open(sqlite_location) as ledger:
+        worker = threading.Thread(target=lambda: results.extend(benchrun.bench(
+            ledger, ["sh", "-c", script], cwd=tmp_path, version="a")))
+        worker.start()
+        worker.join(60)  # without the clean-up the pipes stay open for ten minutes
+        child = int(pid_file.read_text())
+        if worker.is_alive():
+            os.kill(child, signal.SIGKILL)
+            worker.join()
+
+    assert results and results[0].run.metrics == {"latency_ms": 5.0}
+    assert not child_alive(child)
+
+
+def child_alive(pid: int) -> bool:
+    # The stopped child is reaped by init shortly after; until then it is a zombie.
+    for _ in range(50):
+        status = Path(f"/proc/{pid}/stat")
+        if not status.exists() or status.read_text().split(") ")[1].startswith("Z"):
+            return False
+        time.sleep(0.1)
+    return True

@@ -93,6 +93,11 @@ def _print_verdict(result: benchrun.BenchResult) -> None:
     if run.outcome == "crash":
         _say(f"run {run.id} ({run.version}): crash: {run.reason} (log {run.artifacts[0]})")
         return
+    if not result.comparisons:
+        values = " ".join(f"{k}={format_number(v)}" for k, v in run.metrics.items())
+        _say(f"run {run.id} ({run.version}): ok {values}; declare an objective "
+             "('ridgeline objective add') to compare runs")
+        return
     label = "NEW RECORD" if result.record else "no record"
     _say(f"run {run.id} ({run.version}): {label}")
     for item in result.comparisons:
