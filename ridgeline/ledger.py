@@ -42,6 +42,7 @@ from ridgeline.models import (
     to_timestamp,
 )
 from ridgeline.recall import memory
+from ridgeline.redact import redact
 from ridgeline.recall import search as recall_search
 from ridgeline.storage import Cursor, Storage, open_storage
 from ridgeline.storage.base import iterate_chunks
@@ -138,6 +139,35 @@ def _check_run_extras(
     return duration, exit_status, paths
 
 
+def resolve_artifact_path(root: Path, relative: str) -> Path:
+    """The file behind an artifact path, which must stay inside the artifact folder `root`.
+
+    Args:
+        root: the ledger's artifact folder (it need not exist yet).
+        relative: the path as stored in the ledger, relative to `root`.
+
+    Raises:
+        InputError: the path is absolute, or leaves `root` through `..` or a symlink.
+    """
+    if not isinstance(relative, str) or not relative.strip() or "\0" in relative:
+        raise InputError(f"expected a relative file path, got {relative!r}", field="artifacts")
+    base = Path(root).resolve()
+    if Path(relative).is_absolute():
+        raise InputError(f"artifact paths are relative to {base}, got {relative!r}",
+                         field="artifacts")
+    # resolve() follows symlinks, so a link inside the folder that points out is caught.
+    target = (base / relative).resolve()
+    if target == base or not target.is_relative_to(base):
+        raise InputError(f"artifact path {relative!r} leaves the artifact folder {base}",
+                         field="artifacts")
+    return target
+
+
+def _redacted(text: Any) -> Any:
+    # Only text is redacted; anything else goes on to be refused with its field named.
+    return redact(text) if isinstance(text, str) else text
+
+
 def _check_texts(**fields: Any) -> None:
     for field, value in fields.items():
         if value is not None and not isinstance(value, str):
@@ -168,6 +198,10 @@ class Ledger:
     @property
     def artifact_dir(self) -> Path:
         return self.storage.artifact_dir
+
+    def artifact_path(self, relative: str) -> Path:
+        """The file behind an artifact path of this ledger; see `resolve_artifact_path`."""
+        return resolve_artifact_path(self.artifact_dir, relative)
 
     def close(self) -> None:
         self.storage.close()
@@ -475,8 +509,14 @@ class Ledger:
         values = self._check_run(metrics, intent, outcome, tool_calls)
         timestamp = parse_time(at)
         duration, exit_status, artifacts = _check_run_extras(duration, exit_status, artifacts)
+        for path in artifacts:
+            resolve_artifact_path(self.artifact_dir, path)
         _check_texts(reason=reason, commit=commit, command=command, description=description,
                      key=key, agent=agent, session=session, diff_hash=diff_hash)
+        # Agents paste commands and errors verbatim; keys and tokens in them stay out.
+        reason, command, description = (
+            None if text is None else redact(text) for text in (reason, command, description)
+        )
         key = key or uuid.uuid4().hex
         with self._write() as cursor:
             version_id = self._version_id(cursor, _clean_name(version, "version")) if version else None
@@ -730,7 +770,7 @@ class Ledger:
             InputError: empty, binary or oversized text, or a bad scope or tag.
             NotFoundError: no such run.
         """
-        return memory.add_item(self, "lesson", text, run=run, tags=tags, scope=scope)
+        return memory.add_item(self, "lesson", _redacted(text), run=run, tags=tags, scope=scope)
 
     def add_note(
         self,
@@ -741,7 +781,7 @@ class Ledger:
         scope: str = "ledger",
     ) -> MemoryItem:
         """Write a free-form note, tagged for search; arguments as for `add_lesson`."""
-        return memory.add_item(self, "note", text, run=run, tags=tags, scope=scope)
+        return memory.add_item(self, "note", _redacted(text), run=run, tags=tags, scope=scope)
 
     def update_note(
         self, item_id: int, *, text: str | None = None, tags: Sequence[str] | None = None
@@ -751,7 +791,7 @@ class Ledger:
         Raises:
             NotFoundError: no such item, or it was forgotten.
         """
-        return memory.update_item(self, item_id, text=text, tags=tags)
+        return memory.update_item(self, item_id, text=_redacted(text), tags=tags)
 
     update_lesson = update_note
 
