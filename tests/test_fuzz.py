@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
@@ -22,7 +23,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import ridgeline
-from ridgeline.errors import InputError, RidgelineError
+from ridgeline.errors import InputError
 from tests.conftest import SHARED_DATA
 
 FUZZ = settings(
@@ -342,11 +343,51 @@ def test_record_command_fails_with_one_line_never_a_traceback(scratch, fields, m
 
 # -- HTTP API ----------------------------------------------------------------------------
 
+_ROUTES = ["/", "/api", "/api/changes", "/api/objectives", "/api/runs", "/api/runs/{}",
+           "/api/versions", "/api/versions/{}", "/api/frontier", "/api/lessons", "/api/notes",
+           "/api/regimes", "/api/charts/evolution", "/api/charts/pareto", "/static/{}",
+           "/api/{}", "/{}"]
+_PARAMS = ["limit", "offset", "version", "intent", "outcome", "objective", "tag", "scope",
+           "since", "x", "y", "q", "format"]
+segment_text = st.one_of(
+    st.integers(-(2**70), 2**70).map(str),
+    st.sampled_from(["1", "0", "-1", "gpu_v1", "..", "%2e%2e", "dashboard.js", "nan", "1e9"]),
+    st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12),
+)
 
-def test_every_importer_error_is_a_ridgeline_error():
-    # The properties above catch InputError only; any other RidgelineError would be a
-    # storage failure, which must not come from bad input.
-    assert issubclass(InputError, RidgelineError)
+
+def _http_ledger(scratch: Path) -> str:
+    location = str(Path(tempfile.mkdtemp(dir=scratch)) / "ledger.db")
+    with ridgeline.open(location) as ledger:
+        ledger.add_objective("tok_per_sec", "max")
+        ledger.add_objective("watts", "min")
+        ledger.set_version("gpu_v1", parents=["cpu_v1"], regime="gpu")
+        ledger.record(version="gpu_v1", metrics={"tok_per_sec": 43.0, "watts": 200.0})
+        ledger.record(version="gpu_v2", outcome="crash", reason="oom")
+        ledger.add_note("profile first", tags=["profile"])
+    return location
+
+
+def test_http_api_never_fails_with_a_server_error(scratch):
+    server = pytest.importorskip("ridgeline.server")
+    testclient = pytest.importorskip("starlette.testclient")
+    app = server.create_app(_http_ledger(scratch))
+
+    @settings(FUZZ, max_examples=60)
+    @given(route=st.sampled_from(_ROUTES), segment=segment_text,
+           method=st.sampled_from(["GET", "GET", "GET", "POST", "DELETE", "HEAD"]),
+           params=st.dictionaries(st.sampled_from(_PARAMS) | st.text(max_size=5),
+                                  segment_text, max_size=3))
+    def check(route, segment, method, params):
+        path = route.replace("{}", quote(segment, safe=""))
+        answer = client.request(method, path, params=params)
+
+        assert answer.status_code < 500, (path, params, answer.text[:300])
+        if answer.status_code >= 400 and method != "HEAD" and path.startswith("/api"):
+            assert answer.json()["error"].strip()
+
+    with testclient.TestClient(app, raise_server_exceptions=True) as client:
+        check()
 
 
 @pytest.mark.parametrize(
