@@ -13,11 +13,11 @@ import logging
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from ridgeline.errors import InputError, NotFoundError
+from ridgeline.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -59,28 +59,6 @@ def head_commit(folder: str | Path) -> str | None:
     """HEAD's full commit id, or None outside a repository or before the first commit."""
     output = git(folder, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
     return output or None
-
-
-def resolve_commit(folder: str | Path, revision: str) -> str:
-    """A full commit id for a revision (a sha prefix, a branch, `HEAD~2`).
-
-    Raises:
-        NotFoundError: the repository has no such commit.
-    """
-    output = git(folder, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}",
-                 check=False)
-    if not output:
-        raise NotFoundError(f"no commit {revision!r} in the repository at {folder}")
-    return output
-
-
-def is_ancestor(folder: str | Path, older: str, newer: str) -> bool:
-    """Whether commit `older` is reachable from `newer` (a commit is its own ancestor)."""
-    done = subprocess.run(
-        ["git", "merge-base", "--is-ancestor", older, newer],
-        cwd=folder, capture_output=True, check=False,
-    )
-    return done.returncode == 0
 
 
 def recent_commits(folder: str | Path, limit: int = 200) -> list[str]:
@@ -155,9 +133,3 @@ def _remove_worktree(root: Path, path: Path) -> None:
         logger.warning("git worktree remove %s failed: %s", path, done.stderr.strip())
     subprocess.run(["git", "worktree", "prune"], cwd=root, capture_output=True, check=False)
 
-
-def worktrees(folder: str | Path) -> Sequence[str]:
-    """Paths of every worktree of the repository, the main one first."""
-    output = git(folder, "worktree", "list", "--porcelain")
-    return [line.removeprefix("worktree ") for line in output.splitlines()
-            if line.startswith("worktree ")]
