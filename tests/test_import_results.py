@@ -323,6 +323,7 @@ def test_skip_bad_imports_the_rest_and_lists_each_line(sqlite_ledger, tmp_path):
         (b"commit\tval_bpb\tstatus\na1\t1.0\tkeep\textra\n", "expected 3", 2),
         (b"commit\tval_bpb\tval_bpb\na1\t1.0\t2.0\n", "twice", 1),
         (b"just one column\nvalue\n", "header", 1),
+        (b"commit,val_bpb,status\na1,1.0,keep\n", "comma-separated", 1),
     ],
 )
 def test_files_that_are_not_results_files_give_clear_errors(

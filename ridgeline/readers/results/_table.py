@@ -117,9 +117,10 @@ def split_rows(
 
 def _check_header(header: list[str], file: str) -> None:
     if len(header) < 2:
+        hint = "; this header looks comma-separated" if "," in header[0] else ""
         raise InputError(
-            "expected a tab-separated header with at least an identifier and a metric column",
-            file=file, line=1,
+            "expected a tab-separated header with at least an identifier and a metric "
+            f"column{hint}", file=file, line=1,
         )
     seen: set[str] = set()
     for index, name in enumerate(header, start=1):
