@@ -178,6 +178,18 @@ def test_rank_test_false_positive_rate_stays_near_alpha():
     assert flagged / 2000 <= 2 * ALPHA
 
 
+def test_t_fallback_with_two_earlier_runs_keeps_false_positives_near_alpha():
+    rng = np.random.default_rng(9)
+    verdicts = [
+        compare_samples("t", "min", rng.normal(1, 0.05, 2), rng.normal(1, 0.05, 5),
+                        min_effect=0.0)
+        for _ in range(2000)
+    ]
+
+    assert {v.method for v in verdicts} == {"prediction t"}
+    assert sum(v.verdict == "regression" for v in verdicts) / 2000 <= 2 * ALPHA
+
+
 def test_rank_test_finds_a_ten_percent_slowdown_with_five_runs_a_side():
     rng = np.random.default_rng(8)
     found = sum(

@@ -17,10 +17,11 @@ A version is flagged as a **regression** when both hold:
   machine is not called a regression.
 
 With too few earlier runs no arrangement of ranks can reach 1% (one earlier run against
-five new ones gives at best 1/6). Then the spread of the new runs stands in for the
-noise: a one-sided prediction test (Student's t, new mean against the earlier mean, with
-the new runs' standard deviation) at the same level. When every value is identical the
-effect threshold alone decides.
+five new ones gives at best 1/6; it takes four earlier runs against five new). Then a
+one-sided Student's t test at the same level decides, with the spread pooled over both
+sides (with a single earlier run, the new runs' spread alone: a prediction test). When
+every value is identical nothing is flagged; when each side is constant but they differ,
+the effect threshold alone decides.
 """
 
 from __future__ import annotations
@@ -174,20 +175,26 @@ def mann_whitney_normal(old: np.ndarray, new: np.ndarray) -> float:
 
 
 def prediction_t(old: np.ndarray, new: np.ndarray) -> bool:
-    """Whether the new runs' mean lies beyond the one-sided 99% prediction bound around
-    the earlier mean, the new runs' standard deviation standing for the noise.
+    """Whether the new mean is worse than the old one by more than a one-sided 99%
+    Student's t bound.
 
-    Only the critical value is tabulated, not the whole t distribution, so this gives a
-    decision and no p-value.
+    The spread is pooled over both samples; with a single earlier run it comes from the
+    new runs alone, which makes this a prediction test for that run. Only the critical
+    value is tabulated, not the whole t distribution, so this gives a decision and no
+    p-value.
     """
     import numpy as np
 
-    spread = float(np.std(new, ddof=1))
+    squares = float(np.sum((new - new.mean()) ** 2))
+    degrees = len(new) - 1
+    if len(old) > 1:
+        squares += float(np.sum((old - old.mean()) ** 2))
+        degrees += len(old) - 1
+    spread = math.sqrt(squares / degrees)
     difference = float(new.mean() - old.mean())
     if spread == 0:
         return difference > 0
     t = difference / (spread * math.sqrt(1 / len(new) + 1 / len(old)))
-    degrees = len(new) - 1
     critical = _T99[degrees - 1] if degrees <= len(_T99) else 2.326
     return t > critical
 
