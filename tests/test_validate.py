@@ -92,6 +92,10 @@ def test_planted_slowdown_is_flagged_and_the_working_tree_is_untouched(
     assert event.data["verdict"] == "regression"
     # The worktree ran v1's code, not the checked-out v2.
     assert all(r.commit != head for r in validation_runs)
+    listed = subprocess.run([*cli, "validations", "--json"], capture_output=True, text=True)
+    assert [(v["version"], v["verdict"]) for v in json.loads(listed.stdout)] == [
+        ("v1", "regression")
+    ]
 
 
 def test_unchanged_version_is_not_flagged_in_19_of_20_noisy_checks(

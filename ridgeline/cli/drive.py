@@ -235,6 +235,26 @@ def _describe_sample(item: Any) -> str:
             f"{len(item.earlier)} earlier, {len(item.fresh)} new)")
 
 
+@click.command()
+@json_option
+@ledger_command
+def validations(ledger: Ledger, as_json: bool) -> None:
+    """The latest validation verdict of each version, oldest first."""
+    from ridgeline.analysis.validation import EVENT_KIND, latest_verdicts
+
+    rows = [
+        {"version": name, "verdict": data.get("verdict"), "reason": data.get("reason"),
+         "commit": data.get("commit"), "runs": data.get("runs", []),
+         "at": data["at"].isoformat().replace("+00:00", "Z")}
+        for name, data in latest_verdicts(ledger.events(EVENT_KIND)).items()
+    ]
+    rows.sort(key=lambda row: row["at"])
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(rows, ["version", "verdict", "reason", "at"])
+
+
 # -- regimes, advice, status, budget ----------------------------------------------------
 
 
@@ -333,4 +353,6 @@ def _print_budget(ledger: Ledger, as_json: bool) -> None:
         click.echo(f"budget: {data['hours'] or '-'} h, {data['tool_calls'] or '-'} tool calls")
 
 
-COMMANDS: list[Any] = [bench, bench_pattern, validate, regimes, advise, status, budget]
+COMMANDS: list[Any] = [
+    bench, bench_pattern, validate, validations, regimes, advise, status, budget
+]
