@@ -295,6 +295,7 @@ def bench(
     repeat: int = 1,
     required: Sequence[str] | None = None,
     description: str | None = None,
+    tool_calls: int | None = None,
     stdout: IO[bytes] | None = None,
     stderr: IO[bytes] | None = None,
 ) -> list[BenchResult]:
@@ -311,6 +312,7 @@ def bench(
         required: objectives whose value must be present and not NaN; by default every
             objective the ledger declares.
         description: stored with each run.
+        tool_calls: the agent's cumulative tool calls so far, stored with each run.
         stdout, stderr: binary streams that receive the benchmark's output live.
 
     Returns:
@@ -333,7 +335,7 @@ def bench(
     if required is None:
         required = [o.name for o in ledger.objectives()]
     setup = _Setup(list(argv), folder, state, version, intent, description, list(required),
-                   timeout)
+                   timeout, tool_calls)
 
     results = []
     for _ in range(repeat):
@@ -354,6 +356,7 @@ class _Setup(NamedTuple):
     description: str | None
     required: list[str]
     timeout: float | None
+    tool_calls: int | None
 
 
 def _prepare_version(ledger: Ledger, folder: Path, version: str,
@@ -403,6 +406,7 @@ def _record(ledger: Ledger, setup: _Setup, process: ProcessResult,
         command=shlex.join(setup.argv),
         exit_status=exit_status,
         description=setup.description,
+        tool_calls=setup.tool_calls,
         artifacts=[log],
     )
     status = ledger.version(setup.version).status

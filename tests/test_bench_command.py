@@ -95,10 +95,12 @@ def test_json_output_is_extracted_and_verdict_says_record_then_no_record(
 def test_json_flag_prints_results_and_keeps_benchmark_stdout_off_stdout(
     ridgeline_bin, db_location, repo, control
 ):
-    done = run_bench(ridgeline_bin, db_location, repo, control, "--json", "--repeat", "2")
+    done = run_bench(ridgeline_bin, db_location, repo, control, "--json", "--repeat", "2",
+                     "--tool-calls", "42")
 
     results = json.loads(done.stdout)
     assert [r["run"]["outcome"] for r in results] == ["ok", "ok"]
+    assert [r["run"]["tool_calls"] for r in results] == [42, 42]
     assert "bench starting" in done.stderr
 
 

@@ -62,11 +62,12 @@ def _parse_objectives(ledger: Ledger, specs: tuple[str, ...]) -> list[str] | Non
 @click.option("--objective", "objectives", multiple=True, metavar="NAME[:max|min]",
               help="A metric that must be printed; default: every declared objective.")
 @click.option("--description", help="What this run tries.")
+@click.option("--tool-calls", type=click.IntRange(min=0), help="Cumulative tool calls so far.")
 @json_option
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 @ledger_command
 def bench(ledger: Ledger, version_name, intent, timeout, repeat, objectives, description,
-          as_json: bool, command: tuple[str, ...]) -> None:
+          tool_calls, as_json: bool, command: tuple[str, ...]) -> None:
     """Run a benchmark COMMAND (after --), record its runs and say how it compares.
 
     The command's output passes through live (with --json its stdout goes to stderr);
@@ -76,7 +77,7 @@ def bench(ledger: Ledger, version_name, intent, timeout, repeat, objectives, des
     out = sys.stderr.buffer if as_json else sys.stdout.buffer
     results = benchrun.bench(
         ledger, list(command), version=version_name, intent=intent, timeout=timeout,
-        repeat=repeat, required=required, description=description,
+        repeat=repeat, required=required, description=description, tool_calls=tool_calls,
         stdout=out, stderr=sys.stderr.buffer,
     )
     if as_json:
