@@ -96,9 +96,12 @@ def test_new_commits_past_a_version_are_counted(sqlite_history):
     repo, cli, commits = sqlite_history
     commit_variant(repo, "v4-work-in-progress")
 
+    (repo / "variant.txt").write_text("v5-uncommitted\n")
+
     data = json.loads(status(repo, cli, "--json").stdout)
 
     assert data["version"] == "v3" and data["commits_ahead"] == 1
+    assert data["dirty"] is True and "changes not yet committed" in " ".join(data["message"])
 
 
 def test_status_outside_a_repository_is_an_error(ridgeline_bin, sqlite_location):

@@ -306,6 +306,8 @@ def _status_message(status: dict[str, Any]) -> list[str]:
                      f"{status['version']}")
     else:
         lines.append(f"HEAD {head} is version {status['version']}")
+    if status["dirty"]:
+        lines.append("the working tree has changes not yet committed")
     for objective, best in status["best"].items():
         if best:
             label = "superseded" if status["superseded"] else "best"
