@@ -48,20 +48,24 @@ _AUTH_SCHEME = re.compile(
 
 # `password=x`, `"api_key": "x"`, `DB_PASSWORD=x`, `export GITHUB_TOKEN='x'`, `secret: x`.
 _SECRET_WORDS = (
-    r"passwords?|passwd|pwd|pass|secrets?|tokens?|api[_-]?keys?|apikey|access[_-]?keys?"
+    r"passwords?|passwd|pwd|secrets?|tokens?|api[_-]?keys?|apikey|access[_-]?keys?"
     r"|private[_-]?keys?|client[_-]?secret|credentials?|auth"
 )
+# The word must end where a letter would continue it: `author=`, `tokenizer=` and
+# `secretary=` are not secrets, `AUTH_TOKEN=` and `api_key_id=` may be.
 _ASSIGNMENT = re.compile(
-    r"(?i)(?P<name>\b[A-Za-z0-9_.\-]*(?:" + _SECRET_WORDS + r")[A-Za-z0-9_\-]*)"
+    r"(?i)(?P<name>\b[A-Za-z0-9_.\-]*?(?:" + _SECRET_WORDS + r")(?![a-z])"
+    r"(?:[_.\-][A-Za-z0-9_\-]*)?)"
     r"(?P<close>(?:\\?[\"'])?)(?P<sep>\s*[:=]\s*)"
     r"(?P<quote>\\?[\"']?)(?!\[REDACTED\])(?P<value>[^\s\"'\\,;&}]{1,})"
 )
 
 # Values that are not secrets: placeholders and references to other variables.
-# Short numbers are counts (`input_tokens=123`, `tokens: 4096`), which metrics need intact.
+# Short numbers are counts (`input_tokens=123`, `tokens: 4096`), which metrics need
+# intact; paths are where a secret lives (`PWD=/home/me`, `credentials=~/.aws/x`).
 _HARMLESS_VALUE = re.compile(
     r"(?i)^(?:\$\{?[A-Za-z_].*|<[^>]*>?|none|null|true|false|\*+|x+|bearer|basic"
-    r"|-?[0-9][0-9.,]{0,11})$"
+    r"|-?[0-9][0-9.,]{0,11}|~?/[\w./-]*|\.{1,2}/[\w./-]*)$"
 )
 
 

@@ -50,6 +50,8 @@ def test_redact_is_idempotent(secret, text):
     "password=${DB_PASSWORD}",
     "ridgeline record --version gpu_v10 --metric tok_per_sec=72.1",
     "git reset --hard HEAD~2",
+    "author=Ada tokenizer=gpt2 secretary=Jane",
+    "PWD=/home/me/project",
     "",
 ])
 def test_ordinary_text_is_left_alone(text):
