@@ -47,25 +47,26 @@ _AUTH_SCHEME = re.compile(
 )
 
 # `password=x`, `"api_key": "x"`, `DB_PASSWORD=x`, `export GITHUB_TOKEN='x'`, `secret: x`.
-_SECRET_WORDS = (
-    r"passwords?|passwd|pwd|secrets?|tokens?|api[_-]?keys?|apikey|access[_-]?keys?"
-    r"|private[_-]?keys?|client[_-]?secret|credentials?|auth"
+# Any `name = value` on one line is found first, cheaply; the name is then checked for a
+# secret word, which must end where a letter would continue it: `author=`, `tokenizer=`
+# and `secretary=` are not secrets, `AUTH_TOKEN=` and `api_key_id=` may be.
+_SECRET_NAME = re.compile(
+    r"(?i)(?:passwords?|passwd|pwd|secrets?|tokens?|api[_-]?keys?|apikey|access[_-]?keys?"
+    r"|private[_-]?keys?|client[_-]?secret|credentials?|auth)(?![a-z])"
 )
-# The word must end where a letter would continue it: `author=`, `tokenizer=` and
-# `secretary=` are not secrets, `AUTH_TOKEN=` and `api_key_id=` may be.
 _ASSIGNMENT = re.compile(
-    r"(?i)(?P<name>\b[A-Za-z0-9_.\-]*?(?:" + _SECRET_WORDS + r")(?![a-z])"
-    r"(?:[_.\-][A-Za-z0-9_\-]*)?)"
-    r"(?P<close>(?:\\?[\"'])?)(?P<sep>\s*[:=]\s*)"
-    r"(?P<quote>\\?[\"']?)(?!\[REDACTED\])(?P<value>[^\s\"'\\,;&}]{1,})"
+    r"(?P<name>\b[A-Za-z][A-Za-z0-9_.\-]*)"
+    r"(?P<close>(?:\\?[\"'])?)(?P<sep>[ \t]*[:=][ \t]*)"
+    r"(?P<quote>(?:\\?[\"'])?)(?!\[REDACTED\])(?P<value>[^\s\"'\\,;&}]+)"
 )
 
-# Values that are not secrets: placeholders and references to other variables.
-# Short numbers are counts (`input_tokens=123`, `tokens: 4096`), which metrics need
-# intact; paths are where a secret lives (`PWD=/home/me`, `credentials=~/.aws/x`).
+# Values that are not secrets: placeholders, references to other variables, counts
+# (`input_tokens=123`, which metrics need intact), paths (`PWD=/home/me`), and code
+# (`token: str`, `token = request.get(...)`, `tokens: list[Token]`).
 _HARMLESS_VALUE = re.compile(
     r"(?i)^(?:\$\{?[A-Za-z_].*|<[^>]*>?|none|null|true|false|\*+|x+|bearer|basic"
-    r"|-?[0-9][0-9.,]{0,11}|~?/[\w./-]*|\.{1,2}/[\w./-]*)$"
+    r"|-?[0-9][0-9.,]{0,11}|~?/[\w./-]*|\.{1,2}/[\w./-]*"
+    r"|str|int|float|bool|bytes|dict|list|tuple|set|any|optional|[^(\[]*[(\[].*)$"
 )
 
 
@@ -89,7 +90,7 @@ def redact(text: str) -> str:
 
 def _replace_assignment(match: re.Match[str]) -> str:
     value = match.group("value")
-    if _HARMLESS_VALUE.match(value):
+    if not _SECRET_NAME.search(match.group("name")) or _HARMLESS_VALUE.match(value):
         return match.group(0)
     head = match.group("name") + match.group("close") + match.group("sep")
     return head + match.group("quote") + MARKER
