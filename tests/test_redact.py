@@ -52,6 +52,9 @@ def test_redact_is_idempotent(secret, text):
     "git reset --hard HEAD~2",
     "author=Ada tokenizer=gpt2 secretary=Jane",
     "PWD=/home/me/project",
+    "def check(token: str, tokens: list[Token]) -> bool:",
+    "if token:\n    return None",
+    "continuation_token = request.get('next')",
     "",
 ])
 def test_ordinary_text_is_left_alone(text):
