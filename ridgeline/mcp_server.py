@@ -176,11 +176,12 @@ def _register_reading_tools(tool: Callable, ledger: Ledger, Field: Any) -> None:
 
 def _register_resources(server: Any, ledger: Ledger) -> None:
     @server.resource(BRIEF_URI, name="brief", mime_type="text/markdown",
-                     description="The ledger's brief at the default budget of 1,500 tokens.")
+                     description="The ledger's brief at its default budget (setting "
+                                 "brief.budget, else 1,500 tokens).")
     def brief_resource() -> str:
-        from ridgeline.analysis.brief import build_brief
+        from ridgeline.analysis.brief import build_brief, default_budget
 
-        return build_brief(ledger).text
+        return build_brief(ledger, default_budget(ledger)).text
 
 
 def serve(ledger: Ledger, transport: str = "stdio", port: int = 8765) -> None:

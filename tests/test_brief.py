@@ -180,3 +180,15 @@ def test_a_large_ledger_points_to_advise_instead_of_running_it(huge):
         text = build_brief(ledger).text
 
     assert "run `ridgeline advise` for advice" in text
+
+
+def test_the_budget_setting_is_the_default_everywhere(ridgeline_bin, sqlite_location):
+    with ridgeline.open(sqlite_location) as ledger:
+        fill(ledger, 200)
+        ledger.set_setting("brief.budget", 250)
+
+    data = json.loads(subprocess.run([ridgeline_bin, "brief", "--db", sqlite_location,
+                                      "--json"], capture_output=True, text=True,
+                                     check=True).stdout)
+
+    assert data["budget"] == 250 and data["tokens"] <= 250

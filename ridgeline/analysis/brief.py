@@ -24,11 +24,13 @@ from typing import Any, NamedTuple
 from ridgeline.analysis.advice import advise
 from ridgeline.analysis.frontier import RunPoint, headroom, is_counted
 from ridgeline.analysis.regimes import summarize_regimes
+from ridgeline.errors import InputError
 from ridgeline.ledger import Ledger
 from ridgeline.models import MemoryItem, Objective, Run, Version
 from ridgeline.tokens import count_tokens, tokenizer_name, truncate_to_tokens
 
 DEFAULT_BUDGET = 1500
+BUDGET_SETTING = "brief.budget"
 
 # How much of each kind of fact is read at most: enough to fill any sensible budget, and
 # the reason a ledger of 100,000 runs costs no more than one of 1,000.
@@ -106,6 +108,19 @@ def build_brief(ledger: Ledger, budget: int = DEFAULT_BUDGET, *, advice: bool = 
     """
     text = render(gather(ledger, advice=advice), budget)
     return Brief(text, count_tokens(text), budget, tokenizer_name())
+
+
+def default_budget(ledger: Ledger) -> int:
+    """The ledger's `brief.budget` setting, else DEFAULT_BUDGET.
+
+    Raises:
+        InputError: the setting is not a whole number of at least 1.
+    """
+    budget = ledger.get_setting(BUDGET_SETTING, DEFAULT_BUDGET)
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise InputError(f"expected a whole number of tokens, got {budget!r}",
+                         field=BUDGET_SETTING)
+    return budget
 
 
 def gather(ledger: Ledger, *, advice: bool = True) -> BriefFacts:

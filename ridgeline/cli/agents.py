@@ -14,15 +14,16 @@ AGENTS = ("claude-code", "codex")
 
 
 @click.command()
-@click.option("--budget", type=click.IntRange(min=1), default=1500, show_default=True,
-              metavar="TOKENS", help="The most tokens the brief may take.")
+@click.option("--budget", type=click.IntRange(min=1), metavar="TOKENS",
+              help="The most tokens the brief may take. Default: the ledger's brief.budget "
+                   "setting, else 1500.")
 @json_option
 @ledger_command
-def brief(ledger: Ledger, budget: int, as_json: bool) -> None:
+def brief(ledger: Ledger, budget: int | None, as_json: bool) -> None:
     """Print the brief: the ledger condensed to fit a token budget."""
-    from ridgeline.analysis.brief import build_brief
+    from ridgeline.analysis.brief import build_brief, default_budget
 
-    result = build_brief(ledger, budget)
+    result = build_brief(ledger, budget or default_budget(ledger))
     if as_json:
         print_json(result.to_dict())
     else:

@@ -152,11 +152,11 @@ def handle(payload: dict[str, Any], db: str, bench_pattern: str | None = None) -
 
 def _session_start(payload: dict[str, Any], db: str) -> HookResult:
     import ridgeline
-    from ridgeline.analysis.brief import build_brief
+    from ridgeline.analysis.brief import build_brief, default_budget
 
     with ridgeline.open(db) as ledger:
         ledger.add_event("session_start", _event_data(payload, source=payload.get("source")))
-        brief = build_brief(ledger, ledger.get_setting("brief.budget", 1500))
+        brief = build_brief(ledger, default_budget(ledger))
     output = {
         "hookSpecificOutput": {
             "hookEventName": "SessionStart",
