@@ -162,6 +162,27 @@ def test_dashboard_draws_the_pareto_chart_when_there_are_two_objectives(
     assert page.is_visible("#pareto")
 
 
+def _hover_record(page, canvas_id: str, index: int) -> list[str]:
+    """Move the mouse onto a green dot and read the tooltip that Chart.js shows."""
+    spot = page.evaluate(
+        """([id, index]) => {
+            const chart = Chart.getChart(id);
+            const set = chart.data.datasets.findIndex(s => s.kind === 'record');
+            const dot = chart.getDatasetMeta(set).data[index];
+            return {x: dot.x, y: dot.y};
+        }""",
+        [canvas_id, index],
+    )
+    box = page.locator(f"#{canvas_id}").bounding_box()
+    page.mouse.move(box["x"] + spot["x"], box["y"] + spot["y"])
+    page.wait_for_function(
+        f"() => Chart.getChart('{canvas_id}').tooltip.opacity > 0", timeout=5_000
+    )
+    return page.evaluate(
+        f"() => Chart.getChart('{canvas_id}').tooltip.body.flatMap(b => b.lines)"
+    )
+
+
 def test_report_opens_offline_with_both_charts_drawn(sqlite_location, page, tmp_path,
                                                    ridgeline_bin):
     with ridgeline.open(sqlite_location) as ledger:
@@ -185,6 +206,10 @@ def test_report_opens_offline_with_both_charts_drawn(sqlite_location, page, tmp_
         ".map(c => c && c.data.datasets.find(s => s.kind === 'record').data.length)"
     )
     assert counts == [6, 2, 2]
+    assert _hover_record(page, "evolution-0", 0) == [
+        "run 4 \u00b7 cpu_v3", "value: 15", "intent: attempt, outcome: ok",
+        "commit: c0050", "cpu_v3 at 0.5 h",
+    ]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
 

@@ -434,6 +434,7 @@ class ParetoPoint(NamedTuple):
     commit: str | None
     description: str | None
     hours: float
+    intent: str = "attempt"
 
 
 class RegimeCluster(NamedTuple):
@@ -511,7 +512,7 @@ def _version_points(
         latest[name] = (attempt, ParetoPoint(
             run.id, run.version, vx, vy, version.status if version else None,
             version.regime if version else None, run.commit, run.description,
-            first_seen[name],
+            first_seen[name], run.intent,
         ))
     return [point for _, point in latest.values()]
 

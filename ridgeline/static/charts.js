@@ -198,8 +198,9 @@
   }
 
   function paretoTooltip(point) {
-    var lines = [(point.version || "run " + point.run) + " \u00b7 run " + point.run,
-                 "status: " + (point.status || "none") + ", regime: " + (point.regime || "none")];
+    var lines = ["run " + point.run + (point.version ? " \u00b7 " + point.version : ""),
+                 "status: " + (point.status || "none") + ", regime: " + (point.regime || "none"),
+                 "intent: " + point.intent + ", outcome: ok"];
     if (point.commit) { lines.push("commit: " + point.commit); }
     if (point.description) { lines.push(point.description); }
     return lines;
