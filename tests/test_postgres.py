@@ -246,3 +246,22 @@ def test_migrate_command_copies_and_reports_json(tmp_path, ridgeline_bin, db_loc
     assert tables["runs"] == 3 and tables["version_parents"] == 2
     assert again.returncode == 1
     assert again.stderr.startswith("error: ") and "--replace" in again.stderr
+
+
+def test_a_writer_kept_waiting_too_long_gets_a_storage_error(postgres_location, monkeypatch):
+    import psycopg
+
+    monkeypatch.setattr(postgres, "LOCK_TIMEOUT_MS", 100)
+    monkeypatch.setattr(postgres, "LOCK_RETRIES", 2)
+    with ridgeline.open(postgres_location) as ledger, psycopg.connect(
+        postgres_location, autocommit=True
+    ) as holder:
+        holder.execute("BEGIN")
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (postgres._WRITE_LOCK,))
+
+        with pytest.raises(StorageError, match="stayed locked.*nothing was written"):
+            ledger.record(version="v", metrics={"x": 1.0})
+        holder.execute("ROLLBACK")
+        ledger.record(version="v", metrics={"x": 2.0})
+
+        assert [run.metrics["x"] for run in ledger.runs()] == [2.0]

@@ -42,7 +42,7 @@ REVIEWED = {
         "max(int(limit), _TIE_DEPTH)", "', '.join('?' * len(run_ids))",
     },
     "storage/migrations.py": {"fts", "column", "table", "tokenize"},
-    "storage/postgres.py": {"LOCK_TIMEOUT_MS", "column", "table"},
+    "storage/postgres.py": {"LOCK_TIMEOUT_MS", "column", "table", "lock_key"},
     "storage/sqlite.py": {"BUSY_TIMEOUT_MS"},
 }
 

@@ -199,8 +199,9 @@ class PostgresStorage(Storage):
         # without replaying any of the caller's statements.
         for attempt in range(LOCK_RETRIES):
             try:
-                connection.execute("BEGIN")
-                connection.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
+                # One round trip for both: without parameters psycopg sends the two
+                # statements as one simple query. The key is one of the integers above.
+                connection.execute(f"BEGIN; SELECT pg_advisory_xact_lock({lock_key:d})")
                 return
             except pg_errors.LockNotAvailable:
                 connection.execute("ROLLBACK")
