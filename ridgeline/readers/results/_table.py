@@ -95,6 +95,8 @@ def split_rows(
     text: str, file: str
 ) -> tuple[list[str], list[tuple[int, list[str]]], list[InputError]]:
     """The header, the data rows with their line numbers, and the ragged rows as errors."""
+    # Not yet: comma-separated files and quoted fields holding tabs or newlines; results
+    # files are split on tabs, one row a line. See Known limitations.
     lines = text.splitlines()
     header = [name.strip() for name in lines[0].split("\t")]
     _check_header(header, file)
