@@ -126,3 +126,40 @@ def test_brief_resource_reads_the_brief(ridgeline_bin, seeded):
     text = read.contents[0].text
     assert text.startswith("# Ridgeline brief")
     assert "NaN in attention output" in text
+
+
+def test_streamable_http_serves_on_loopback(ridgeline_bin, seeded):
+    import socket
+    import subprocess
+    import time
+
+    from mcp.client.streamable_http import streamable_http_client
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [ridgeline_bin, "mcp", "--db", seeded, "--transport", "streamable-http",
+         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+
+        async def main():
+            async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as streams:
+                async with ClientSession(streams[0], streams[1]) as session:
+                    await session.initialize()
+                    return await session.call_tool("brief", {"budget": 300})
+
+        result = anyio.run(main)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert not result.is_error
+    assert "gpu_v1" in _text(result)
