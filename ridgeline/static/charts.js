@@ -168,15 +168,31 @@
         arrow(ctx, x.getPixelForValue(path[i - 1][0]), y.getPixelForValue(path[i - 1][1]),
               x.getPixelForValue(path[i][0]), y.getPixelForValue(path[i][1]));
       }
-      ctx.font = "bold 11px sans-serif"; ctx.fillStyle = "#8c1c1c";
+      ctx.font = "bold 11px sans-serif"; ctx.fillStyle = "#8c1c1c"; ctx.textAlign = "center";
+      var middle = {};
       data.clusters.forEach(function (c) {
-        ctx.fillText(c.regime + " (" + c.runs.length + " failed)",
-          x.getPixelForValue(c.x) + 8, y.getPixelForValue(c.y) + 22);
+        middle[c.regime] = c.y;
+        var lowest = Math.min.apply(null, data.failed.filter(function (p) {
+          return (p.regime || "no regime") === c.regime;
+        }).map(function (p) { return p.y; }));
+        // Names below the middle slant downwards; write the regime beneath them.
+        ctx.fillText(c.regime + " (" + c.runs.length + " failed)", x.getPixelForValue(c.x),
+          y.getPixelForValue(lowest) + (c.runs.length > 1 ? 88 : 22));
       });
-      ctx.font = "11px sans-serif"; ctx.fillStyle = "#333";
-      data.frontier.concat(data.failed).forEach(function (p) {
+      ctx.textAlign = "left"; ctx.font = "11px sans-serif"; ctx.fillStyle = "#145a14";
+      data.frontier.forEach(function (p) {
         ctx.fillText(p.version || "run " + p.run, x.getPixelForValue(p.x) + 6,
           y.getPixelForValue(p.y) - 6);
+      });
+      ctx.fillStyle = "#8c1c1c";
+      data.failed.forEach(function (p) {
+        // Failed trials crowd together: slant names up or down, away from the middle.
+        var down = p.y < middle[p.regime || "no regime"];
+        ctx.save();
+        ctx.translate(x.getPixelForValue(p.x) + 5, y.getPixelForValue(p.y) + (down ? 6 : -6));
+        ctx.rotate(down ? 0.7 : -0.7);
+        ctx.fillText(p.version || "run " + p.run, 0, 0);
+        ctx.restore();
       });
       var cx = data.better[0] > 0 ? area.right - 10 : area.left + 10;
       var cy = data.better[1] > 0 ? area.top + 10 : area.bottom - 10;
