@@ -142,8 +142,22 @@ def test_inference_run_brief_reads_like_the_published_chart(ledger):
     assert "best 72.1 by gpu_v10" in text
     assert "version **gpu_v10**, commit 3f2a9c1" in text and "parents gpu_v9, gpu_v6" in text
     assert "72.1 gpu_v10 < 55.2 gpu_v9 < 43.3 gpu_v1 < 15 cpu_v3" in text
-    assert "NaN in attention output" in text
+    assert "NaN in attention output (latest run 6, gpu_v11" in text
     assert "6 runs from 2026-04-20T00:30Z to 2026-04-20T06:00Z (5.5 h)" in text
+
+
+def test_a_crash_that_taught_a_lesson_says_so(ledger):
+    ledger.add_objective("x", "max")
+    ledger.record(version="a", metrics={"x": 1.0}, at=START)
+    crash = ledger.record(version="b", outcome="crash", reason="kernel timeout", at=START + 1)
+    ledger.record(version="c", outcome="crash", reason="out of memory", at=START + 2)
+    ledger.add_lesson("shrink the tile before raising the block size", run=crash.id)
+
+    text = build_brief(ledger).text
+
+    assert "kernel timeout (latest run 2, b, 2026-04-20T00:00Z; a lesson was written)" in text
+    assert "out of memory (latest run 3, c, 2026-04-20T00:00Z)" in text
+    assert "shrink the tile before raising the block size (run 2)" in text
 
 
 def test_empty_ledger_brief_says_so(ledger):

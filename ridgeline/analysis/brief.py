@@ -360,13 +360,15 @@ def _crashes_section(facts: BriefFacts) -> Section | None:
     for run in facts.crashes:
         reason = _clip(run.reason or "no reason given", 120)
         groups.setdefault(_normal(reason), []).append(run)
+    taught = {item.run for item in facts.lessons if item.run is not None}
     lines = []
     for runs in groups.values():
         newest = runs[0]
         times = f"{len(runs)} times, " if len(runs) > 1 else ""
+        learned = "; a lesson was written" if any(r.id in taught for r in runs) else ""
         lines.append(
             f"- {_clip(newest.reason or 'no reason given', 120)} ({times}latest run "
-            f"{newest.id}, {newest.version or '-'}, {_time(newest.at)})"
+            f"{newest.id}, {newest.version or '-'}, {_time(newest.at)}{learned})"
         )
     extra = facts.totals["crashes"] - len(facts.crashes)
     return Section("Recent crashes", lines, 2, 0, extra, "older crashes")
