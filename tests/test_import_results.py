@@ -346,6 +346,17 @@ def test_unknown_objective_column_is_named(sqlite_ledger, tmp_path):
     assert "val_bpb" in str(caught.value)
 
 
+def test_unusual_characters_in_a_description_keep_line_numbers(sqlite_ledger, tmp_path):
+    text = SIMPLE.replace("smaller batch", "smaller\u2028batch\x0c") + "a5\tfast\t1\tkeep\tx\n"
+    path = tmp_path / "results.tsv"
+    path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+
+    with pytest.raises(InputError) as caught:
+        import_results(sqlite_ledger, path)
+
+    assert caught.value.line == 6
+
+
 def test_unknown_text_columns_ride_along_in_the_description(sqlite_ledger, tmp_path):
     text = "commit\tcycle\tscore\tstatus\tdescription\nc1\ttick\t10\tkeep\tfirst\n" \
            "c2\ttock\t9\tkeep\tsecond\n"

@@ -97,7 +97,9 @@ def split_rows(
     """The header, the data rows with their line numbers, and the ragged rows as errors."""
     # Not yet: comma-separated files and quoted fields holding tabs or newlines; results
     # files are split on tabs, one row a line. See Known limitations.
-    lines = text.splitlines()
+    # Split on line breaks only: str.splitlines would also break a description at a
+    # form feed or U+2028 and shift every line number after it.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     header = [name.strip() for name in lines[0].split("\t")]
     _check_header(header, file)
     rows, errors = [], []
