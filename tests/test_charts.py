@@ -245,6 +245,16 @@ def test_a_run_of_a_failed_version_is_gray_even_when_it_is_best(ledger):
     assert [(dot.version, dot.kind) for dot in data.dots] == [("a", "record"), ("b", "attempt")]
 
 
+def test_a_ledger_of_crashes_only_draws_an_empty_chart(ledger, tmp_path):
+    ledger.add_objective("x", "max")
+    ledger.record(version="a", outcome="crash", reason="build failed")
+
+    data = chartdata.evolution_of(ledger)
+    charts.save(charts.draw_evolution(data, log=True), tmp_path / "e.png")
+
+    assert (data.dots, data.staircase, data.skipped) == ([], [], 1)
+
+
 def test_unknown_objective_is_not_found(ledger):
     ledger.add_objective("x", "max")
 

@@ -53,7 +53,7 @@ def chart_evolution(ledger: Ledger, objective: str | None, log: bool, output: st
         from ridgeline import charts
 
         charts.save(charts.draw_evolution(data, log=log), output)
-    click.echo(f"wrote {output}: {len(data.dots)} runs, {data.count('record')} records")
+    click.echo(f"wrote {output}: {len(data.dots)} runs drawn, {data.count('record')} records")
 
 
 @chart.command("pareto")
