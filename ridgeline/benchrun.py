@@ -115,7 +115,7 @@ class BenchResult:
 
 
 def _relative(value: float | None, reference: float | None) -> float | None:
-    if value is None or reference is None or reference == 0 or math.isnan(value):
+    if value is None or reference is None or reference == 0 or not math.isfinite(value):
         return None
     return (value - reference) / abs(reference)
 
@@ -267,10 +267,10 @@ def crash_reason(result: ProcessResult, metrics: dict[str, float],
     for name in required:
         if name not in metrics:
             return f"metric {name} missing from the output"
-        if math.isnan(metrics[name]):
-            return f"metric {name} is NaN"
-    if not required and all(math.isnan(v) for v in metrics.values()):
-        return "every metric is NaN"
+        if not math.isfinite(metrics[name]):
+            return f"metric {name} is {metrics[name]}, not a finite number"
+    if not required and not any(math.isfinite(v) for v in metrics.values()):
+        return "no metric is a finite number"
     return None
 
 
@@ -439,7 +439,7 @@ def _standing(ledger: Ledger) -> dict[str, tuple[float | None, str | None, float
 def _compare(objective: Objective, run: Run, counted: bool, best: float | None,
              best_version: str | None, baseline: float | None) -> Comparison:
     value = run.metrics.get(objective.name)
-    usable = value is not None and not math.isnan(value)
+    usable = value is not None and math.isfinite(value)
     record = counted and usable and (best is None or objective.better(value, best))
     return Comparison(
         objective=objective.name, direction=objective.direction,

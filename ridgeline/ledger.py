@@ -109,7 +109,20 @@ def parse_metric_value(name: str, value: Any) -> float | None:
         number = float(value) if isinstance(value, int | float) else float(str(value).strip())
     except (ValueError, OverflowError):
         raise InputError(f"expected a number, got {value!r}", field=name) from None
+    if math.isinf(number):
+        # An infinite result would stand as the best forever and cannot be written as JSON.
+        raise InputError(
+            f"expected a finite number, got {value!r}; record a broken result as a crash",
+            field=name,
+        )
     return None if math.isnan(number) else number
+
+
+def _reference_value(name: str, value: Any) -> float | None:
+    """A baseline or ideal: absent is fine, but a NaN given on purpose is a mistake."""
+    if value is not None and parse_metric_value(name, value) is None:
+        raise InputError(f"expected a number, got {value!r}", field=name)
+    return parse_metric_value(name, value)
 
 
 def _choice(value: str, allowed: Sequence[str], field: str) -> str:
@@ -177,6 +190,8 @@ def _check_texts(**fields: Any) -> None:
 def _clean_name(value: str, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError("a name must be a non-empty string", field=field)
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise InputError(f"a name may not hold control characters, got {value!r}", field=field)
     return value.strip()
 
 
@@ -275,8 +290,8 @@ class Ledger:
         """
         name = _clean_name(name, "name")
         direction = _choice(direction, DIRECTIONS, "direction")
-        baseline = parse_metric_value("baseline", baseline)
-        ideal = parse_metric_value("ideal", ideal)
+        baseline = _reference_value("baseline", baseline)
+        ideal = _reference_value("ideal", ideal)
         with self._write() as cursor:
             cursor.execute(
                 "INSERT INTO objectives (name, direction, unit, baseline, ideal, created_at) "
@@ -571,8 +586,8 @@ class Ledger:
         }
         if outcome == "ok" and not any(v is not None for v in values.values()):
             raise InputError(
-                "an ok run needs at least one metric value; record a run without one as "
-                "outcome 'crash' with a reason",
+                "an ok run needs at least one metric value (NaN and empty count as none); "
+                "record a run without one as outcome 'crash' with a reason",
                 field="metrics",
             )
         return values

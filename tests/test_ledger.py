@@ -159,3 +159,18 @@ def test_ledger_survives_reopen(db_location):
     with ridgeline.open(db_location) as ledger:
         assert ledger.count_runs() == 1
         assert ledger.storage.integrity_check() == []
+
+
+def test_infinite_values_are_refused_by_field(ledger):
+    with pytest.raises(InputError, match="field 'x'.*finite"):
+        ledger.record(version="a", metrics={"x": math.inf})
+    with pytest.raises(InputError, match="finite"):
+        ledger.record(version="a", metrics={"x": "-1e999"})
+    assert ledger.count_runs() == 0
+
+
+def test_names_with_control_characters_and_nan_baselines_are_refused(ledger):
+    with pytest.raises(InputError, match="control characters"):
+        ledger.record(version="v\x01", metrics={"x": 1})
+    with pytest.raises(InputError, match="field 'baseline'"):
+        ledger.add_objective("x", "max", baseline=math.nan)

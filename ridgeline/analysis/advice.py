@@ -66,7 +66,8 @@ def advise(ledger: Ledger) -> list[Advice]:
     runs = ledger.runs()
     due = validation.due_versions(ledger.versions(), runs,
                                   ledger.events(validation.EVENT_KIND))
-    advice = pivot_advice(ledger, runs)
+    advice = regression_advice(ledger)
+    advice += pivot_advice(ledger, runs)
     advice += lesson_advice(runs, ledger.lessons())
     if due:
         advice.append(Advice(
@@ -78,6 +79,35 @@ def advise(ledger: Ledger) -> list[Advice]:
     budget = budget_advice(ledger, runs, due)
     if budget is not None:
         advice.append(budget)
+    return advice
+
+
+# -- regressions ------------------------------------------------------------------------
+
+
+def regression_advice(ledger: Ledger) -> list[Advice]:
+    """An `investigate-regression` for each version whose latest validation regressed.
+
+    It comes first: a best version that no longer reproduces undermines every comparison
+    made against it, so the agent should know before it plans anything else.
+    """
+    verdicts = validation.latest_verdicts(ledger.events(validation.EVENT_KIND))
+    best_versions = {
+        (item["best"] or {}).get("version") for item in ledger.frontier()["objectives"]
+    }
+    advice = []
+    for name, verdict in verdicts.items():
+        if verdict.get("verdict") != "regression":
+            continue
+        is_best = name in best_versions
+        role = "the current best version" if is_best else "a superseded version"
+        advice.append(Advice(
+            "investigate-regression",
+            f"{role} {name!r} regressed when re-tested: {verdict.get('reason', '')}".rstrip(": "),
+            {"version": name, "best": is_best, "commit": verdict.get("commit"),
+             "runs": verdict.get("runs", [])},
+        ))
+    advice.sort(key=lambda a: not a.evidence["best"])
     return advice
 
 

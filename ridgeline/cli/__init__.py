@@ -37,6 +37,10 @@ class _RidgelineGroup(click.Group):
         except RidgelineError as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(1)
+        except KeyboardInterrupt:
+            # Ctrl-C: what was recorded before it stays recorded; exit as shells expect.
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
         except BrokenPipeError:
             # `ridgeline runs | head` closes the pipe early; that is not an error.
             sys.stderr.close()

@@ -6,12 +6,15 @@ import functools
 import json
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
 import ridgeline
+from ridgeline.errors import NotFoundError
 from ridgeline.ledger import Ledger
+from ridgeline.storage import is_postgres_url
 
 
 def ledger_command(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -25,16 +28,57 @@ def ledger_command(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def wrapper(ctx: click.Context, db: str | None, **kwargs: Any) -> Any:
         location = db or (ctx.find_root().obj or {}).get("db")
+        check_explicit_location(location, command_name(ctx))
         with ridgeline.open(location) as ledger:
             return ctx.invoke(function, ledger=ledger, **kwargs)
 
     return wrapper
 
 
+# Commands that only read. Pointed at a ledger file that does not exist, they stop instead of
+# creating an empty ledger there, because a mistyped path would otherwise look like a ledger
+# whose runs are all gone.
+READ_ONLY_COMMANDS = {
+    "runs", "versions", "show", "frontier", "objective list", "lesson list", "lesson search",
+    "note list", "note search", "note history", "regimes", "advise", "status", "validations",
+    "brief", "report", "chart evolution", "chart pareto", "serve", "budget show",
+}
+
+
+def command_name(ctx: click.Context) -> str:
+    """The command as typed after `ridgeline`, e.g. "lesson list"."""
+    return ctx.command_path.partition(" ")[2]
+
+
+def check_explicit_location(location: str | None, command: str) -> None:
+    """Refuse a `--db`/RIDGELINE_DB file path that is surely a mistake.
+
+    A missing folder is refused for every command but `init` (which is how a user asks for
+    a new ledger in a new place); a missing file is refused for commands that only read.
+    The default location (inside the git directory) is created as needed.
+    """
+    if not location or is_postgres_url(str(location)) or "://" in str(location):
+        return
+    path = Path(location).expanduser()
+    if path.exists():
+        return
+    if command in READ_ONLY_COMMANDS:
+        raise NotFoundError(
+            f"no ledger at {path}; check the path, or create one with 'ridgeline init --db {path}'"
+        )
+    if not path.parent.exists() and command != "init":
+        raise NotFoundError(
+            f"no folder {path.parent} for the ledger {path.name}; check the path, or create "
+            f"it with 'ridgeline init --db {path}'"
+        )
+
+
 def open_ledger(ctx: click.Context, db: str | None = None) -> Ledger:
     """The ledger named by `--db` here or on the root command, for commands that manage
     its lifetime themselves."""
-    return ridgeline.open(db or (ctx.find_root().obj or {}).get("db"))
+    location = db or (ctx.find_root().obj or {}).get("db")
+    check_explicit_location(location, command_name(ctx))
+    return ridgeline.open(location)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")

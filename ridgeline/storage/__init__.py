@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ridgeline.errors import InputError
 from ridgeline.storage.base import Cursor, Storage
 
 __all__ = ["Cursor", "Storage", "open_storage", "is_postgres_url"]
@@ -16,6 +17,12 @@ def is_postgres_url(location: str) -> bool:
 def open_storage(location: str | Path) -> Storage:
     """Open (creating and migrating if needed) the ledger at a file path or PostgreSQL URL."""
     text = str(location)
+    if "://" in text and not is_postgres_url(text):
+        raise InputError(
+            f"{text}: not a ledger location this ridgeline understands; give a file path or "
+            "a postgresql:// URL",
+            field="--db",
+        )
     if is_postgres_url(text):
         from ridgeline.storage.postgres import PostgresStorage
 
