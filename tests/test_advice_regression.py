@@ -33,3 +33,22 @@ def test_confirmed_version_gives_no_regression_advice(ledger):
     ledger.add_event(validation.EVENT_KIND, {"version": "v1", "verdict": "confirmed"}, at=2000)
 
     assert all(a.action != "investigate-regression" for a in advise(ledger))
+
+
+def test_versions_listing_shows_the_latest_verdict(db_location, ridgeline_bin):
+    import json
+    import subprocess
+
+    import ridgeline
+
+    with ridgeline.open(db_location) as ledger:
+        ledger.record(version="v1", metrics={"x": 1}, at=1000)
+        ledger.add_event(validation.EVENT_KIND, {"version": "v1", "verdict": "confirmed"}, at=2)
+        ledger.add_event(validation.EVENT_KIND, {"version": "v1", "verdict": "regression"}, at=3)
+
+    listed = subprocess.run(
+        [ridgeline_bin, "--db", db_location, "versions", "--json"],
+        capture_output=True, text=True, check=True,
+    )
+
+    assert json.loads(listed.stdout)[0]["validation"] == "regression"

@@ -93,8 +93,15 @@ def version_set(ledger: Ledger, name: str, parents, regime, status, commit, desc
 @json_option
 @ledger_command
 def versions(ledger: Ledger, as_json: bool) -> None:
-    """List every version with its parents, regime and status."""
-    emit(ledger.versions(), as_json, ["name", "parents", "regime", "status", "commit"])
+    """List every version with its parents, regime, status and latest validation verdict."""
+    from ridgeline.analysis.validation import EVENT_KIND, latest_verdicts
+
+    verdicts = latest_verdicts(ledger.events(EVENT_KIND))
+    rows = [
+        {**v.to_dict(), "validation": verdicts.get(v.name, {}).get("verdict")}
+        for v in ledger.versions()
+    ]
+    emit(rows, as_json, ["name", "parents", "regime", "status", "commit", "validation"])
 
 
 # -- runs ------------------------------------------------------------------------------
