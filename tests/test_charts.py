@@ -400,6 +400,11 @@ def test_chart_commands_write_png_svg_and_html(db_location, ridgeline_bin, tmp_p
 
 
 def test_chart_command_names_a_bad_objective(db_location, ridgeline_bin, tmp_path):
+    import ridgeline
+
+    with ridgeline.open(db_location) as ledger:
+        ledger.add_objective("x", "max")
+
     result = subprocess.run(
         [ridgeline_bin, "--db", db_location, "chart", "evolution", "--objective", "nope",
          "-o", str(tmp_path / "x.png")],

@@ -11,6 +11,7 @@ pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
 from starlette.testclient import TestClient  # noqa: E402
 
+import ridgeline  # noqa: E402
 from ridgeline import server  # noqa: E402
 from tests.test_charts import (  # noqa: E402
     INFERENCE_RUNS,
@@ -177,6 +178,7 @@ def test_serve_command_refuses_a_public_bind_before_listening(
     sqlite_location, ridgeline_bin, monkeypatch
 ):
     monkeypatch.delenv("RIDGELINE_TOKEN", raising=False)
+    ridgeline.open(sqlite_location).close()
 
     result = subprocess.run(
         [ridgeline_bin, "--db", sqlite_location, "serve", "--host", "0.0.0.0", "--port", "1"],
@@ -186,6 +188,18 @@ def test_serve_command_refuses_a_public_bind_before_listening(
     assert result.returncode == 1
     assert "refusing to bind 0.0.0.0" in result.stderr
     assert result.stdout == ""
+
+
+def test_serve_command_refuses_a_ledger_that_is_not_there(tmp_path, ridgeline_bin):
+    missing = tmp_path / "typo.db"
+
+    result = subprocess.run(
+        [ridgeline_bin, "--db", str(missing), "serve", "--port", "1"],
+        capture_output=True, text=True, timeout=60,
+    )
+
+    assert result.returncode == 1 and "no ledger at" in result.stderr
+    assert not missing.exists()
 
 
 def test_run_cache_tops_up_new_runs_and_rereads_when_one_is_backdated(ledger):

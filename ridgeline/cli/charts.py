@@ -12,7 +12,7 @@ import click
 
 from ridgeline.errors import InputError
 from ridgeline.ledger import Ledger
-from ridgeline.cli.options import ledger_command
+from ridgeline.cli.options import check_explicit_location, command_name, ledger_command
 
 output_option = click.option(
     "-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
@@ -109,6 +109,7 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None, db: str |
     from ridgeline import server
 
     location = db or (ctx.find_root().obj or {}).get("db")
+    check_explicit_location(location, command_name(ctx))
     server.check_bind(host, token)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"serving the dashboard on http://{shown}:{port}/ (Ctrl-C to stop)")
