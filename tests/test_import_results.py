@@ -247,6 +247,16 @@ def test_missing_approximate_and_percent_values(sqlite_ledger, tmp_path):
     assert runs["c3"].outcome == "crash"
 
 
+@pytest.mark.parametrize("cell", ["inf", "-Infinity", "1e999"])
+def test_infinite_values_are_malformed_cells(sqlite_ledger, tmp_path, cell):
+    text = SIMPLE + f"a5\t{cell}\t42\tkeep\twild\n"
+
+    with pytest.raises(InputError, match="finite") as caught:
+        import_results(sqlite_ledger, write(tmp_path, text))
+
+    assert (caught.value.line, caught.value.field) == (6, "val_bpb")
+
+
 def test_name_directions():
     assert name_direction("tok_per_sec") == "max"
     assert name_direction("throughput_tflops") == "max"

@@ -99,7 +99,7 @@ def read_entry(fields: list[str], line: int, layout: Layout, file: str) -> Entry
         value = parse_number(cells[name])
         if value == "bad":
             raise InputError(
-                f"expected a number (or -, NA or empty for none), got {cells[name]!r}",
+                f"expected a finite number (or -, NA or empty for none), got {cells[name]!r}",
                 file=file, line=line, field=name,
             )
         if value == "crash":

@@ -7,6 +7,7 @@ InputError that names the file, the line and the column.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -146,6 +147,7 @@ def parse_number(text: str) -> float | None | Literal["crash", "bad"]:
 
     Approximate values (`~1890`) and percentages (`84.50%`) are read as plain numbers;
     a doubled percent sign (`-7.85%%`) is a typing slip seen in real files and read too.
+    Infinity, written out or overflowing (`1e999`), is "bad": the ledger refuses it.
     """
     cell = text.strip()
     lowered = cell.lower()
@@ -154,10 +156,8 @@ def parse_number(text: str) -> float | None | Literal["crash", "bad"]:
     if lowered in _CRASH_TOKENS:
         return "crash"
     match = _NUMBER.match(cell)
-    if match:
+    if match and math.isfinite(float(match.group(1))):
         return float(match.group(1))
-    if lowered in ("inf", "+inf", "-inf", "infinity", "-infinity"):
-        return float(lowered.replace("infinity", "inf"))
     return "bad"
 
 
