@@ -211,6 +211,26 @@ def test_bad_sidecar_is_named(sqlite_ledger, tmp_path):
     assert caught.value.file.endswith("results.toml")
 
 
+def test_sidecar_value_of_the_wrong_kind_is_named(sqlite_ledger, tmp_path):
+    write(tmp_path, '[[objective]]\nname = "val_bpb"\ndirection = "min"\nideal = "low"\n',
+          name="results.toml")
+
+    with pytest.raises(InputError, match="ideal") as caught:
+        import_results(sqlite_ledger, write(tmp_path, SIMPLE))
+
+    assert caught.value.file.endswith("results.toml")
+    assert sqlite_ledger.count_runs() == 0
+
+
+def test_hours_that_are_not_finite_are_named(sqlite_ledger, tmp_path):
+    text = "version\tval_bpb\tstatus\thours\nv1\t1.0\tkeep\t0.5\nv2\t0.9\tkeep\tnan\n"
+
+    with pytest.raises(InputError) as caught:
+        import_results(sqlite_ledger, write(tmp_path, text))
+
+    assert (caught.value.line, caught.value.field) == (3, "hours")
+
+
 def test_zero_on_a_discarded_row_is_a_crash_and_never_the_best(ledger, tmp_path):
     text = SIMPLE + "a5\t0.000000\t0.0\tdiscard\tbroken run\n"
     report = import_results(ledger, write(tmp_path, text))

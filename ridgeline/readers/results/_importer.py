@@ -203,12 +203,17 @@ def _write_objectives(ledger: Ledger, chosen: list[ObjectiveChoice], settings: S
         known = existing.get(choice.name)
         if known is not None and known.direction == choice.direction and not detail:
             continue  # leave a declared objective's unit, baseline and ideal alone
-        ledger.add_objective(
-            choice.name, choice.direction,
-            unit=detail.get("unit", known.unit if known else None),
-            baseline=detail.get("baseline", known.baseline if known else None),
-            ideal=detail.get("ideal", known.ideal if known else None),
-        )
+        try:
+            ledger.add_objective(
+                choice.name, choice.direction,
+                unit=detail.get("unit", known.unit if known else None),
+                baseline=detail.get("baseline", known.baseline if known else None),
+                ideal=detail.get("ideal", known.ideal if known else None),
+            )
+        except InputError as error:
+            # Only a sidecar's values can be wrong here; name the file they came from.
+            raise InputError(f"objective {choice.name!r}: {error.message}",
+                             file=settings.path, field=error.field) from None
 
 
 def _start_time(ledger: Ledger, file: str, settings: Sidecar, parsed: ParsedResults) -> float:
@@ -308,7 +313,10 @@ def _run_time(text: dict[str, str], entry: Entry, start: float, file: str) -> fl
         if text.get("at") or text.get("timestamp"):
             return parse_time(text.get("at") or text["timestamp"])
         if text.get("hours"):
-            return start + float(text["hours"]) * 3600.0
+            hours = float(text["hours"])
+            if not math.isfinite(hours):
+                raise ValueError(hours)
+            return start + hours * 3600.0
     except (InputError, ValueError):
         raise InputError("expected an ISO-8601 time in 'at' or a number of hours in 'hours'",
                          file=file, line=entry.line,
