@@ -231,6 +231,16 @@ def test_hours_that_are_not_finite_are_named(sqlite_ledger, tmp_path):
     assert (caught.value.line, caught.value.field) == (3, "hours")
 
 
+@pytest.mark.parametrize("calls", ["\u00b2", "12.5", "99999999999999999999"])
+def test_tool_calls_must_be_a_whole_number(sqlite_ledger, tmp_path, calls):
+    text = f"version\tval_bpb\tstatus\ttool_calls\nv1\t1.0\tkeep\t{calls}\n"
+
+    with pytest.raises(InputError, match="whole number") as caught:
+        import_results(sqlite_ledger, write(tmp_path, text))
+
+    assert (caught.value.line, caught.value.field) == (2, "tool_calls")
+
+
 def test_zero_on_a_discarded_row_is_a_crash_and_never_the_best(ledger, tmp_path):
     text = SIMPLE + "a5\t0.000000\t0.0\tdiscard\tbroken run\n"
     report = import_results(ledger, write(tmp_path, text))

@@ -328,8 +328,9 @@ def _tool_calls(text: dict[str, str], entry: Entry, file: str) -> int | None:
     value = text.get("tool_calls")
     if not value or value.lower() in MISSING:
         return None
-    if not value.isdigit():
-        raise InputError(f"expected a whole number, got {value!r}",
+    # ASCII digits only (str.isdigit accepts '²'), and few enough to fit a 64-bit column.
+    if not re.fullmatch(r"[0-9]{1,15}", value):
+        raise InputError(f"expected a whole number of tool calls, got {value!r}",
                          file=file, line=entry.line, field="tool_calls")
     return int(value)
 
