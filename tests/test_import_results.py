@@ -359,6 +359,7 @@ def test_skip_bad_imports_the_rest_and_lists_each_line(sqlite_ledger, tmp_path):
         (b"", "empty", 1),
         (b"commit\tval_bpb\tstatus\n", "no data rows", 1),
         (b"commit\tval_bpb\n\x00\x01\x02binary", "binary", 2),
+        (b"commit\tval_bpb\n" + b"a1\t1.0\n" * 2000 + b"a2\t0.9\x00\n", "binary", 2002),
         (b"commit\tval_bpb\na1\t1.0\na2\t\xff\xfe\n", "UTF-8", 3),
         (b"commit\tval_bpb\tstatus\na1\t1.0\tkeep\textra\n", "expected 3", 2),
         (b"commit\tval_bpb\tval_bpb\na1\t1.0\t2.0\n", "twice", 1),

@@ -75,7 +75,8 @@ def decode_text(data: bytes, file: str) -> str:
     if not data.strip():
         raise InputError("the file is empty; expected a header row and data rows",
                          file=file, line=1)
-    if b"\x00" in data[:8192]:
+    # A NUL anywhere, not only near the start: PostgreSQL text cannot hold one.
+    if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise InputError("this is a binary file, not a tab-separated results file",
                          file=file, line=line)
