@@ -267,8 +267,10 @@ def crash_reason(result: ProcessResult, metrics: dict[str, float],
     for name in required:
         if name not in metrics:
             return f"metric {name} missing from the output"
-        if not math.isfinite(metrics[name]):
-            return f"metric {name} is {metrics[name]}, not a finite number"
+        if math.isnan(metrics[name]):
+            return f"metric {name} is NaN"
+        if math.isinf(metrics[name]):
+            return f"metric {name} is infinite"
     if not required and not any(math.isfinite(v) for v in metrics.values()):
         return "no metric is a finite number"
     return None

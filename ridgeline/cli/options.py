@@ -41,10 +41,9 @@ def ledger_command(function: Callable[..., Any]) -> Callable[..., Any]:
 READ_ONLY_COMMANDS = {
     "runs", "versions", "show", "frontier", "objective list", "lesson list", "lesson search",
     "note list", "note search", "note history", "regimes", "advise", "validations",
-    "brief", "report", "chart evolution", "chart pareto", "budget show",
+    "brief", "report", "chart evolution", "chart pareto", "serve", "budget show",
 }
-# Not listed though they only read: `serve` (a dashboard may be opened before the first run)
-# and `status` (outside a repository it has a better message of its own).
+# Not listed though it only reads: `status`, which outside a repository has a better message.
 
 
 def command_name(ctx: click.Context) -> str:
