@@ -218,6 +218,32 @@ def test_bench_pattern_setting_is_used_when_none_was_given_at_install(
         assert [r.metrics for r in ledger.runs()] == [{"score": 0.91}]
 
 
+def test_with_nothing_configured_the_default_heuristic_records_benchmarks(
+    tmp_path, sqlite_location
+):
+    claude_code.install(tmp_path, sqlite_location)
+
+    _fire(tmp_path, _bash("RIDGELINE_VERSION=v3 python bench.py", "tok_per_sec: 77.5\n",
+                          tmp_path))
+    _fire(tmp_path, _bash("cat bench.py", "tok_per_sec: 1\n", tmp_path, tool_use_id="t2"))
+    # `ridgeline bench` records its own run; the hook must not record it a second time.
+    _fire(tmp_path, _bash("ridgeline bench -- python bench.py", "tok_per_sec: 80\n", tmp_path,
+                          tool_use_id="t3"))
+
+    with ridgeline.open(sqlite_location) as ledger:
+        assert [(r.version, r.metrics) for r in ledger.runs()] == [("v3", {"tok_per_sec": 77.5})]
+
+
+def test_infinite_metric_in_output_is_a_crash(tmp_path, sqlite_location):
+    claude_code.install(tmp_path, sqlite_location)
+
+    _fire(tmp_path, _bash("python bench.py", "tok_per_sec: inf\n", tmp_path))
+
+    with ridgeline.open(sqlite_location) as ledger:
+        [run] = ledger.runs()
+    assert run.outcome == "crash" and "no metric value" in run.reason
+
+
 def test_pre_compact_marks_the_compaction(project, db_location):
     done = _fire(project, _payload("PreCompact", project, trigger="auto",
                                    custom_instructions=""))

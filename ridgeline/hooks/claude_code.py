@@ -207,11 +207,26 @@ def _tool_used(payload: dict[str, Any], db: str, bench_pattern: str | None) -> H
 
 
 def _matches_setting(ledger: Any, command: str) -> bool:
+    if _RIDGELINE_BENCH.search(command):
+        return False  # `ridgeline bench` records its own runs; recording here would double them
     pattern = ledger.get_setting("bench.pattern")
-    if isinstance(pattern, str) and pattern and re.search(pattern, command):
-        return True
     bench_command = ledger.get_setting("bench.command")
-    return isinstance(bench_command, str) and bool(bench_command) and bench_command in command
+    has_pattern = isinstance(pattern, str) and bool(pattern)
+    has_command = isinstance(bench_command, str) and bool(bench_command)
+    if has_pattern and re.search(pattern, command):
+        return True
+    if has_command and bench_command in command:
+        return True
+    if has_pattern or has_command:
+        return False
+    # Nothing configured: the same heuristic that `trace import` uses, so a fresh install
+    # records benchmark runs instead of silently nothing.
+    from ridgeline.readers.traces.commands import compile_bench_matcher
+
+    return compile_bench_matcher()(command)
+
+
+_RIDGELINE_BENCH = re.compile(r"\bridgeline\s+bench\b")
 
 
 def _feedback(run: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def record_command(ledger: Ledger, payload: dict[str, Any], command: str, *, age
     """
     output, failure = _output_and_failure(payload)
     metrics = _metrics(ledger, output)
-    usable = {k: v for k, v in metrics.items() if v is not None and not math.isnan(v)}
+    usable = {k: v for k, v in metrics.items() if v is not None}
     if failure is None and not usable:
         failure = "the benchmark printed no metric value"
     session = payload.get("session_id")
@@ -74,7 +74,8 @@ def _metrics(ledger: Ledger, output: str) -> dict[str, float | None]:
     # With objectives declared, only their metrics are kept: a benchmark prints much else.
     if names:
         found = {k: v for k, v in found.items() if k in names}
-    return {k: (None if math.isnan(v) else v) for k, v in found.items()}
+    # NaN and infinity are not results: the run keeps the metric's name with no value.
+    return {k: (v if math.isfinite(v) else None) for k, v in found.items()}
 
 
 def _version(command: str, state: Any) -> str | None:
