@@ -428,3 +428,13 @@ def test_parser_fails_only_with_an_input_error_naming_a_line(header, rows, skip)
         return
     assert parsed.objectives
     assert all(entry.line >= 2 for entry in parsed.entries)
+
+
+def test_identifier_that_comes_back_later_is_reported(sqlite_ledger, tmp_path):
+    path = write(tmp_path, "experiment\tscore_ms\tstatus\n"
+                 "1\t10\tkeep\n1\t9.5\tkeep\n2\t9\tkeep\n1\t8\tkeep\n")
+
+    report = import_results(sqlite_ledger, path, objectives={"score_ms": "min"})
+
+    # Line 3 repeats line 2 straight away (a re-run); line 5 returns after another id.
+    assert report.scattered_versions == {"1": [2, 3, 5]}

@@ -53,6 +53,13 @@ def explain(report: ImportReport) -> None:
         click.echo(f"regime column: {report.regime_column}", err=True)
     for skipped in report.skipped:
         click.echo(f"skipped line {skipped.line}: {skipped.reason}", err=True)
+    for name, lines in list(report.scattered_versions.items())[:5]:
+        shown = ", ".join(map(str, lines[:6])) + (", ..." if len(lines) > 6 else "")
+        click.echo(
+            f"warning: identifier {name!r} comes back on lines {shown}; its rows are one "
+            "version (give them distinct identifiers if they are different experiments)",
+            err=True,
+        )
 
 
 def print_summary(report: ImportReport) -> None:

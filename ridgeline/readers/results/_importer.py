@@ -8,8 +8,8 @@ import math
 import re
 import time
 import tomllib
-from collections import Counter
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class ImportReport:
     best: dict[str, float | None] = dataclasses.field(default_factory=dict)
     skipped: list[SkippedLine] = dataclasses.field(default_factory=list)
     run_ids: list[int] = dataclasses.field(default_factory=list)
+    scattered_versions: dict[str, list[int]] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -171,7 +172,28 @@ def _report_of(parsed: ParsedResults) -> ImportReport:
         regime_column=parsed.layout.regime,
         best=best_values(parsed),
         skipped=parsed.skipped,
+        scattered_versions=scattered_versions(parsed.entries),
     )
+
+
+def scattered_versions(entries: Sequence[Entry]) -> dict[str, list[int]]:
+    """Identifiers that come back after other rows, with the lines they stand on.
+
+    Rows of one identifier are merged into one version. That is right for repeats of one
+    experiment, but a file that reuses a counter (`experiment` 34 twice, hours apart) merges
+    unrelated work, so the import names such identifiers for the user to check.
+    """
+    lines: dict[str, list[int]] = defaultdict(list)
+    previous = None
+    returning: set[str] = set()
+    for entry in entries:
+        if entry.version is None:
+            continue
+        if entry.version in lines and entry.version != previous:
+            returning.add(entry.version)
+        lines[entry.version].append(entry.line)
+        previous = entry.version
+    return {name: lines[name] for name in sorted(returning, key=lambda n: lines[n][0])}
 
 
 def best_values(parsed: ParsedResults) -> dict[str, float | None]:
