@@ -51,7 +51,7 @@ FORMATS = ("png", "svg")
 RASTER_ABOVE = 5000
 
 
-def _figure(width: float = 11, height: float = 6) -> Figure:
+def _figure(width: float = 11, height: float = 6, right: float = 0.92) -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -61,7 +61,7 @@ def _figure(width: float = 11, height: float = 6) -> Figure:
     # Fixed margins rather than a layout engine: constrained layout measures every text
     # artist several times, which costs seconds on a chart with hundreds of labels.
     figure = Figure(figsize=(width, height))
-    figure.subplots_adjust(left=0.07, right=0.92, bottom=0.09, top=0.9)
+    figure.subplots_adjust(left=0.08, right=right, bottom=0.09, top=0.9)
     return figure
 
 
@@ -248,7 +248,7 @@ def _draw_tool_calls(axes: Axes, data: EvolutionData) -> None:
 def draw_pareto(data: ParetoData) -> Figure:
     """The Pareto chart: the frontier path with arrows, failed trials by regime,
     baseline, ideal and a marker of the better corner."""
-    figure = _figure(9, 6.5)
+    figure = _figure(9, 6.5, right=0.97)  # no second axis on the right
     axes = figure.add_subplot()
 
     _draw_frontier_path(axes, data)
