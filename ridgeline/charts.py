@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -107,6 +107,8 @@ def draw_evolution(data: EvolutionData, log: bool = False) -> Figure:
     _draw_labels(axes, data)
     if log:
         axes.set_yscale("log")
+    else:
+        _focus_values(axes, data)
     if data.tool_calls:
         _draw_tool_calls(axes, data)
 
@@ -118,7 +120,9 @@ def draw_evolution(data: EvolutionData, log: bool = False) -> Figure:
     axes.set_xlim(left=min(0.0, -0.02 * data.span_hours), right=data.span_hours * 1.03 or 1)
     axes.grid(True, alpha=0.25)
     if axes.get_legend_handles_labels()[0]:
-        axes.legend(loc="upper left", fontsize=8, framealpha=0.9)
+        # Away from where the staircase starts: it starts high when lower is better.
+        where = "upper right" if objective.direction == "min" else "upper left"
+        axes.legend(loc=where, fontsize=8, framealpha=0.9)
     return figure
 
 
@@ -189,10 +193,8 @@ def _draw_reference_lines(axes: Axes, data: EvolutionData) -> None:
 
 
 def _draw_labels(axes: Axes, data: EvolutionData) -> None:
-    for index, label in enumerate(data.labels):
+    for label, offset in _place_labels(data):
         late = label.why == "out of order"
-        # Alternate above and below so neighbouring records do not overprint.
-        offset = (5, 7) if index % 2 == 0 else (5, -11)
         text = axes.annotate(
             f"{label.text} (late)" if late else label.text,
             xy=(label.hours, label.value),
@@ -204,6 +206,69 @@ def _draw_labels(axes: Axes, data: EvolutionData) -> None:
             zorder=5,
         )
         text.set_gid(f"label:{label.text}")
+
+
+# Two lanes, above and below the dots; a label needs this share of the X span to itself.
+_LANES = ((5, 7), (5, -11))
+_LABEL_GAP = 0.07
+
+
+def _place_labels(data: EvolutionData) -> list[tuple[Any, tuple[int, int]]]:
+    """Each label with its lane; a record label that would overprint a neighbour in both
+    lanes is left out. The last record and late versions are always named."""
+    ordered = sorted(data.labels, key=lambda label: label.hours)
+    last_record = max(
+        (label for label in ordered if label.why == "record"),
+        key=lambda label: label.hours, default=None,
+    )
+    gap = _LABEL_GAP * max(data.span_hours, 1e-9)
+    lane_ends = [-float("inf")] * len(_LANES)
+    placed = []
+    for label in ordered:
+        free = [i for i, end in enumerate(lane_ends) if label.hours - end >= gap]
+        must = label is last_record or label.why != "record"
+        if not free and not must:
+            continue
+        lane = free[0] if free else min(range(len(_LANES)), key=lambda i: lane_ends[i])
+        lane_ends[lane] = label.hours
+        placed.append((label, _LANES[lane]))
+    return placed
+
+
+def _focus_values(axes: Axes, data: EvolutionData) -> None:
+    """Keep the Y axis on the records when a few wild values would flatten them.
+
+    The range covers every record, the baseline and ideal, and the values inside a wide
+    fence around the middle half (three interquartile ranges beyond the quartiles). Dots
+    beyond it are counted in a note at the edge, not silently lost.
+    """
+    values = np.array([dot.value for dot in data.dots if np.isfinite(dot.value)], float)
+    anchors = [y for _, y in data.staircase]
+    anchors += [v for v in (data.objective.baseline, data.objective.ideal) if v is not None]
+    if len(values) < 20 or not anchors:
+        return
+    first, third = np.percentile(values, [25, 75])
+    spread = 3 * (third - first)
+    inside = values[(values >= first - spread) & (values <= third + spread)]
+    low = min(inside.min(), *anchors)
+    high = max(inside.max(), *anchors)
+    if high <= low or (values.max() - values.min()) < 3 * (high - low):
+        return  # nothing wild: matplotlib's own range is fine
+    pad = 0.08 * (high - low)
+    low, high = low - pad, high + pad
+    axes.set_ylim(low, high)
+    above, below = int((values > high).sum()), int((values < low).sum())
+    notes = [f"{above} above the scale (up to {values.max():.4g})" if above else "",
+             f"{below} below the scale (down to {values.min():.4g})" if below else ""]
+    # The corner the staircase leaves empty: bottom left when lower is better.
+    corner = (0.01, 0.01, "left", "bottom") if data.objective.direction == "min" else (
+        0.99, 0.01, "right", "bottom")
+    note = axes.annotate(
+        "; ".join(n for n in notes if n) + " not shown",
+        xy=corner[:2], xycoords="axes fraction", ha=corner[2], va=corner[3], fontsize=8,
+        color="#555555",
+    )
+    note.set_gid("off-scale")
 
 
 def _draw_bands(axes: Axes, data: EvolutionData) -> None:

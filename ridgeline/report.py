@@ -70,6 +70,11 @@ def write_html(text: str, path: str | Path) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent or ".", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
+    # mkstemp makes the file private (0600); a report is meant to be shared like any file
+    # the user writes, so give it the permissions the umask would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)
     os.replace(temporary, path)
     logger.info("wrote %s", path)
     return path

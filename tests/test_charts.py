@@ -456,3 +456,35 @@ def test_matching_engine_example_shows_the_published_pareto(sqlite_location, rid
         "dispatch", "group_spin_10000", "master_spin_1000", "yielding"
     ]
     assert data.ideal == (3.2, 1.5) and data.baseline == (1.23, 0.43)
+
+
+def test_one_wild_value_does_not_flatten_the_records():
+    objective = Objective("val_bpb", "min")
+    values = [1.0 - 0.001 * i for i in range(40)]
+    values[20] = 3.2  # a diverged run, as in autoresearch's own results file
+    runs = [
+        Run(id=i, at=datetime.fromtimestamp(START + i * 300, timezone.utc),
+            version=f"c{i}", metrics={"val_bpb": value})
+        for i, value in enumerate(values)
+    ]
+
+    figure = charts.draw_evolution(chartdata.evolution(runs, [], objective))
+
+    low, high = figure.axes[0].get_ylim()
+    assert high < 1.01 and low < 0.961
+    [note] = _by_gid(figure, "off-scale")
+    assert note.get_text() == "1 above the scale (up to 3.2) not shown"
+
+
+def test_crowded_record_names_are_thinned_but_the_best_is_named():
+    objective = Objective("x", "max")
+    runs = [
+        Run(id=i, at=datetime.fromtimestamp(START + i * 60, timezone.utc),
+            version=f"v{i}", metrics={"x": float(i)})
+        for i in range(1, 36)
+    ]
+
+    figure = charts.draw_evolution(chartdata.evolution(runs, [], objective))
+
+    drawn = {artist.get_text() for artist in _by_gid(figure, "label:")}
+    assert "v35" in drawn and len(drawn) < 35
