@@ -34,7 +34,7 @@ def trace() -> None:
 
 
 @trace.command("analyze")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True))
 @bench_pattern_option
 @click.option("--db", "db", metavar="PATH|URL",
               help="The ledger whose benchmark settings to use (default: the usual "
@@ -44,6 +44,13 @@ def trace() -> None:
 def trace_analyze(ctx: click.Context, file: str, bench_pattern: str | None, db: str | None,
                   as_json: bool) -> None:
     """Sessions, tool calls over time, compactions, benchmark runs and failures in FILE."""
+    if Path(file).is_dir():
+        hint = (
+            "an OpenEvolve checkpoint: bring it in with 'ridgeline trace import'"
+            if looks_like_checkpoint(Path(file))
+            else "a folder; give one transcript file"
+        )
+        raise InputError(hint, file=file)
     options = _settings(ctx, db)
     if bench_pattern:
         options.update(bench_pattern=bench_pattern, bench_command=None)
