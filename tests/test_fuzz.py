@@ -90,7 +90,9 @@ def test_results_parser_accepts_or_says_where(text, skip_bad):
 
     try:
         # Through decode_text, as a file's bytes arrive: it turns away empty input.
-        parsed = parse_results(decode_text(text.encode(), "fuzz.tsv"), "fuzz.tsv",
+        # A lone surrogate becomes bytes that are not UTF-8, as in a damaged file.
+        data = text.encode("utf-8", "surrogatepass")
+        parsed = parse_results(decode_text(data, "fuzz.tsv"), "fuzz.tsv",
                                skip_bad=skip_bad)
     except InputError as error:
         _assert_located(error, "fuzz.tsv")
@@ -111,7 +113,8 @@ def _fresh_ledger(scratch: Path) -> ridgeline.Ledger:
 
 
 @settings(FUZZ, max_examples=25)
-@given(data=results_tables().map(str.encode) | st.binary(max_size=300))
+@given(data=results_tables().map(lambda text: text.encode("utf-8", "surrogatepass"))
+       | st.binary(max_size=300))
 def test_results_import_leaves_the_ledger_whole_on_bad_input(scratch, data):
     from ridgeline.readers.results import import_results
 
