@@ -108,10 +108,32 @@ def pareto_mask(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
         column = oriented[rows, 0]
         mask[rows[column == column.max()]] = True
     elif values.shape[1] == 2:
+        rows = rows[~_dominated_by_pivots(oriented[rows])]
         mask[rows[_pareto_two(oriented[rows])]] = True
     else:
         mask[rows[_pareto_many(oriented[rows])]] = True
     return mask
+
+
+def _dominated_by_pivots(points: np.ndarray) -> np.ndarray:
+    """Rows dominated by one of a few strong points, found in linear time.
+
+    The best point by each coordinate and by their sum dominate most of a typical cloud, so
+    the sort that follows only sees what is left. Which pivots are chosen only affects speed:
+    a dominated point can never be on the front.
+    """
+    import numpy as np
+
+    x, y = points[:, 0], points[:, 1]
+    with np.errstate(invalid="ignore"):  # inf + -inf is NaN: argmax then skips it
+        total = x + y
+    pivots = {int(np.argmax(x)), int(np.argmax(y)), int(np.nanargmax(total))
+              if not np.isnan(total).all() else 0}
+    dominated = np.zeros(len(points), dtype=bool)
+    for index in pivots:
+        px, py = x[index], y[index]
+        dominated |= (x <= px) & (y <= py) & ((x < px) | (y < py))
+    return dominated
 
 
 def _pareto_two(points: np.ndarray) -> np.ndarray:
