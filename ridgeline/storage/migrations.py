@@ -13,7 +13,11 @@ Never edit a migration that has shipped; add a new one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from typing import Any
+
+from ridgeline.errors import SchemaVersionError
 
 _TYPES = {
     "sqlite": {"pk": "INTEGER PRIMARY KEY", "float": "REAL", "blob": "BLOB"},
@@ -221,3 +225,46 @@ def number(migration: Callable[[str], list[str]]) -> int:
 
 
 LATEST = max(number(m) for m in MIGRATIONS)
+
+
+def apply_pending(cursor: Any, dialect: str, location: str) -> list[str]:
+    """Bring a ledger's schema up to date inside the caller's transaction.
+
+    Args:
+        cursor: a `Cursor` of an open write transaction; the caller holds whatever lock
+            keeps two processes from migrating at once.
+        dialect: "sqlite" or "postgresql".
+        location: how to name the ledger in an error.
+
+    Returns:
+        The names of the migrations applied now.
+
+    Raises:
+        SchemaVersionError: the ledger was written by a newer ridgeline.
+    """
+    cursor.execute(render(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {float} NOT NULL)",
+        dialect,
+    ))
+    applied = {row[0] for row in cursor.execute("SELECT version FROM schema_migrations")}
+    newest = max(applied, default=0)
+    if newest > LATEST:
+        raise SchemaVersionError(
+            f"{location}: this ledger has schema version {newest}, written by a newer "
+            f"ridgeline; this one knows up to {LATEST}. "
+            "Upgrade with: pip install --upgrade ridgeline"
+        )
+    done = []
+    for migration in MIGRATIONS:
+        if number(migration) in applied:
+            continue
+        for statement in migration(dialect):
+            cursor.execute(statement)
+        cursor.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            (number(migration), migration.__name__, time.time()),
+        )
+        done.append(migration.__name__)
+    return done
+

@@ -28,13 +28,12 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ridgeline.errors import SchemaVersionError, StorageError
+from ridgeline.errors import StorageError
 from ridgeline.storage import migrations
 from ridgeline.storage.base import Cursor, Params, Row, Storage
 
@@ -309,30 +308,8 @@ class PostgresStorage(Storage):
             self._apply_migrations(cursor)
 
     def _apply_migrations(self, cursor: Cursor) -> None:
-        cursor.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-            "applied_at DOUBLE PRECISION NOT NULL)"
-        )
-        applied = {row[0] for row in cursor.execute("SELECT version FROM schema_migrations")}
-        newest = max(applied, default=0)
-        if newest > migrations.LATEST:
-            raise SchemaVersionError(
-                f"{self.location}: this ledger has schema version {newest}, written by a "
-                f"newer ridgeline; this one knows up to {migrations.LATEST}. "
-                "Upgrade with: pip install --upgrade ridgeline"
-            )
-        for migration in migrations.MIGRATIONS:
-            number = migrations.number(migration)
-            if number in applied:
-                continue
-            logger.info("%s: applying migration %s", self.location, migration.__name__)
-            for statement in migration(self.dialect):
-                cursor.execute(statement)
-            cursor.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                (number, migration.__name__, time.time()),
-            )
+        for name in migrations.apply_pending(cursor, self.dialect, self.location):
+            logger.info("%s: applied migration %s", self.location, name)
 
     def schema_version(self) -> int:
         row = self.query_one("SELECT MAX(version) FROM schema_migrations")

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ridgeline.errors import SchemaVersionError, StorageError
+from ridgeline.errors import StorageError
 from ridgeline.storage import migrations
 from ridgeline.storage.base import Cursor, Params, Row, Storage
 
@@ -151,28 +151,7 @@ class SQLiteStorage(Storage):
 
     def _migrate(self) -> None:
         with self.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
-            )
-            applied = {row[0] for row in cursor.execute("SELECT version FROM schema_migrations")}
-            newest = max(applied, default=0)
-            if newest > migrations.LATEST:
-                raise SchemaVersionError(
-                    f"{self.path}: this ledger has schema version {newest}, written by a newer "
-                    f"ridgeline; this one knows up to {migrations.LATEST}. "
-                    "Upgrade with: pip install --upgrade ridgeline"
-                )
-            for migration in migrations.MIGRATIONS:
-                number = migrations.number(migration)
-                if number in applied:
-                    continue
-                for statement in migration(self.dialect):
-                    cursor.execute(statement)
-                cursor.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (number, migration.__name__, time.time()),
-                )
+            migrations.apply_pending(cursor, self.dialect, str(self.path))
 
     def schema_version(self) -> int:
         row = self.query_one("SELECT MAX(version) FROM schema_migrations")
