@@ -334,7 +334,8 @@ class Ledger:
         return Regime(*row[0])
 
     def regimes(self) -> list[Regime]:
-        return [Regime(*row) for row in self._read("SELECT name, description FROM regimes ORDER BY id")]
+        rows = self._read("SELECT name, description FROM regimes ORDER BY id")
+        return [Regime(*row) for row in rows]
 
     def _regime_id(self, cursor: Cursor, name: str) -> int:
         if name in self._regime_ids:
@@ -534,7 +535,9 @@ class Ledger:
         )
         key = key or uuid.uuid4().hex
         with self._write() as cursor:
-            version_id = self._version_id(cursor, _clean_name(version, "version")) if version else None
+            version_id = (
+                self._version_id(cursor, _clean_name(version, "version")) if version else None
+            )
             inserted = cursor.execute(
                 "INSERT INTO runs (key, at, version_id, intent, outcome, reason, commit_sha, "
                 "dirty, diff_hash, tool_calls, duration, command, exit_status, description, "
@@ -575,8 +578,11 @@ class Ledger:
     ) -> dict[str, float | None]:
         _choice(intent, INTENTS, "intent")
         _choice(outcome, OUTCOMES, "outcome")
-        if tool_calls is not None and (isinstance(tool_calls, bool) or not isinstance(tool_calls, int) or not 0 <= tool_calls < 2**63):
-            raise InputError(f"expected a whole number of at least 0, got {tool_calls!r}", field="tool_calls")
+        whole = isinstance(tool_calls, int) and not isinstance(tool_calls, bool)
+        if tool_calls is not None and not (whole and 0 <= tool_calls < 2**63):
+            raise InputError(
+                f"expected a whole number of at least 0, got {tool_calls!r}", field="tool_calls"
+            )
         if metrics is not None and not isinstance(metrics, Mapping):
             raise InputError(f"expected a mapping of metric name to value, got {metrics!r}",
                              field="metrics")
@@ -593,6 +599,8 @@ class Ledger:
         return values
 
     def run(self, run_id: int) -> Run:
+        if not -(2**63) <= int(run_id) < 2**63:
+            raise NotFoundError(f"no run {run_id}")  # no database integer is that large
         runs = self._load_runs("WHERE r.id = ?", (int(run_id),))
         if not runs:
             raise NotFoundError(f"no run {run_id}")
