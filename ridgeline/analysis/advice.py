@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ridgeline.analysis import validation
-from ridgeline.analysis.frontier import staircase
+from ridgeline.analysis.frontier import compute_frontier, staircase
 from ridgeline.analysis.regimes import summarize_regimes
 from ridgeline.ledger import Ledger
 from ridgeline.models import Run, iso
@@ -64,10 +64,15 @@ def advise(ledger: Ledger) -> list[Advice]:
         A list of `Advice`, empty when there is nothing to say.
     """
     runs = ledger.runs()
-    due = validation.due_versions(ledger.versions(), runs,
-                                  ledger.events(validation.EVENT_KIND))
-    advice = regression_advice(ledger)
-    advice += pivot_advice(ledger, runs)
+    versions = ledger.versions()
+    # Read once and shared: on a large ledger each read of every run costs a second.
+    points = ledger.run_points()
+    objectives = ledger.objectives()
+    best = {item["name"]: item["best"]
+            for item in compute_frontier(objectives, points)["objectives"]}
+    due = validation.due_versions(versions, runs, ledger.events(validation.EVENT_KIND))
+    advice = regression_advice(ledger, best)
+    advice += pivot_advice(runs, versions, objectives, points, best)
     advice += lesson_advice(runs, ledger.lessons())
     if due:
         advice.append(Advice(
@@ -85,16 +90,18 @@ def advise(ledger: Ledger) -> list[Advice]:
 # -- regressions ------------------------------------------------------------------------
 
 
-def regression_advice(ledger: Ledger) -> list[Advice]:
+def regression_advice(ledger: Ledger, best: dict[str, Any]) -> list[Advice]:
     """An `investigate-regression` for each version whose latest validation regressed.
 
     It comes first: a best version that no longer reproduces undermines every comparison
     made against it, so the agent should know before it plans anything else.
+
+    Args:
+        ledger: read for its validation events.
+        best: the best run of each objective, as the frontier gives it.
     """
     verdicts = validation.latest_verdicts(ledger.events(validation.EVENT_KIND))
-    best_versions = {
-        (item["best"] or {}).get("version") for item in ledger.frontier()["objectives"]
-    }
+    best_versions = {(item or {}).get("version") for item in best.values()}
     advice = []
     for name, verdict in verdicts.items():
         if verdict.get("verdict") != "regression":
@@ -114,10 +121,10 @@ def regression_advice(ledger: Ledger) -> list[Advice]:
 # -- regimes ----------------------------------------------------------------------------
 
 
-def pivot_advice(ledger: Ledger, runs: Sequence[Run]) -> list[Advice]:
+def pivot_advice(runs: Sequence[Run], versions: Sequence[Any], objectives: Sequence[Any],
+                 points: Sequence[Any], best: dict[str, Any]) -> list[Advice]:
     """A `pivot` for each exhausted regime, naming the runs of its losing streak."""
-    versions = ledger.versions()
-    summaries = summarize_regimes(ledger.objectives(), versions, runs, ledger.run_points())
+    summaries = summarize_regimes(objectives, versions, runs, points)
     by_id = {run.id: run for run in runs}
     latest_attempt = max((r.id for r in runs if r.intent == "attempt"), default=None)
     advice = []
@@ -136,7 +143,7 @@ def pivot_advice(ledger: Ledger, runs: Sequence[Run]) -> list[Advice]:
                 "attempts": summary.attempts,
                 "since_record": summary.since_record,
                 "runs": [_run_brief(run) for run in streak],
-                "best": _best(ledger),
+                "best": best,
             },
         ))
     return advice
@@ -145,11 +152,6 @@ def pivot_advice(ledger: Ledger, runs: Sequence[Run]) -> list[Advice]:
 def _run_brief(run: Run) -> dict[str, Any]:
     return {"run": run.id, "version": run.version, "outcome": run.outcome,
             "metrics": run.metrics, "reason": run.reason}
-
-
-def _best(ledger: Ledger) -> dict[str, Any]:
-    frontier = ledger.frontier()
-    return {item["name"]: item["best"] for item in frontier["objectives"]}
 
 
 # -- crashes ----------------------------------------------------------------------------
