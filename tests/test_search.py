@@ -235,3 +235,24 @@ def test_upgraded_ledger_indexes_what_it_already_held(sqlite_location, monkeypat
 
     assert [h.item.text for h in notes] == ["written before search existed"]
     assert [h.kind for h in runs] == ["run"]
+
+
+def test_large_ledgers_leave_out_words_most_items_share(sqlite_location, monkeypatch):
+    import ridgeline
+    from ridgeline.recall import search
+
+    monkeypatch.setattr(search, "PRUNE_ABOVE", 10)
+    monkeypatch.setattr(search, "COMMON_TERM_SHARE", 0.2)
+    with ridgeline.open(sqlite_location) as ledger:
+        with ledger.transaction():
+            for i in range(40):
+                ledger.add_note(f"kernel timing report number {i}")
+            ledger.add_note("kernel crashed when the shared buffer overflowed")
+
+        kept = search._without_common_terms(ledger, ["kernel", "buffer", "overflowed"])
+        only_common = search._without_common_terms(ledger, ["kernel", "timing", "zzz"])
+        hits = ledger.search("kernel buffer", mode="bm25", limit=3)
+
+    assert kept == ["buffer", "overflowed"]
+    assert only_common == ["timing"]  # the rarest word that occurs at all is kept
+    assert hits[0].item.text == "kernel crashed when the shared buffer overflowed"

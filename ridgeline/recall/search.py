@@ -194,6 +194,8 @@ def full_text(
     if not terms:
         return []
     dialect = ledger.storage.dialect
+    if dialect == "sqlite":
+        terms = _without_common_terms(ledger, terms)
     expression = fts5_query(terms) if dialect == "sqlite" else tsquery(terms)
     hits: list[tuple[str, int, float]] = []
     if _searches_memory(filters):
@@ -208,6 +210,29 @@ def full_text(
         hits += [("run", row_id, score) for row_id, score in rows]
     hits.sort(key=lambda hit: -hit[2])
     return hits[:limit]
+
+
+#: Above this many memory items, words found in more than COMMON_TERM_SHARE of them are
+#: left out of a full-text query (but the rarest word is always kept). FTS5 scores every
+#: item that holds any query word, so one common word makes a search read a large part of
+#: the index; such words add little to BM25 anyway. On 100,000 LoCoMo turns this took the
+#: p95 of a search from 65-100 ms to about 10 ms. Smaller ledgers are searched exactly.
+PRUNE_ABOVE = 20_000
+COMMON_TERM_SHARE = 0.03
+
+
+def _without_common_terms(ledger: Ledger, terms: list[str]) -> list[str]:
+    size = ledger._read("SELECT COALESCE(MAX(id), 0) FROM memory_items")[0][0]
+    if size <= PRUNE_ABOVE or len(terms) < 2:
+        return terms
+    frequency = {
+        term: ledger._read(
+            "SELECT COUNT(*) FROM memory_fts WHERE memory_fts MATCH ?", (fts5_query([term]),)
+        )[0][0]
+        for term in terms
+    }
+    kept = [t for t in terms if 0 < frequency[t] <= COMMON_TERM_SHARE * size]
+    return kept or [min(terms, key=lambda t: (frequency[t] == 0, frequency[t]))]
 
 
 def _match(
