@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ridgeline.readers.traces.model import TraceBuilder, is_shell_tool
-from ridgeline.readers.traces.source import as_dict, as_list, iter_json_lines, parse_time, text_of
+from ridgeline.readers.traces.source import (
+    as_dict, as_list, iter_json_lines, parse_time, text_field, text_of,
+)
 
 NAME = "claude-code"
 
@@ -31,7 +33,9 @@ _EXIT_CODE = re.compile(r"^(?:Error: )?Exit code (-?\d+)")
 _USAGE_FIELDS = (
     "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
 )
-_KNOWN_TYPES = {"user", "assistant", "system", "summary", "progress", "file-history-snapshot"}
+# A tuple, not a set: a damaged line may hold a list where the type should be, and a list
+# cannot be looked up in a set.
+_KNOWN_TYPES = ("user", "assistant", "system", "summary", "progress", "file-history-snapshot")
 
 # Lines of one response are adjacent or nearly so; a short memory of ids is enough.
 _RECENT_IDS = 256
@@ -46,7 +50,7 @@ def looks_like(line: dict[str, Any]) -> bool:
 def read(path: Path, builder: TraceBuilder) -> None:
     usage_by_id: OrderedDict[str, dict[str, int]] = OrderedDict()
     for number, line in iter_json_lines(path, builder.malformed):
-        kind = line.get("type")
+        kind = text_field(line, "type")
         if kind not in ("user", "assistant", "system"):
             continue
         at = parse_time(line.get("timestamp"))
@@ -91,7 +95,8 @@ def _count_usage(
     message: dict[str, Any], builder: TraceBuilder, usage_by_id: OrderedDict[str, dict[str, int]]
 ) -> None:
     usage = as_dict(message.get("usage"))
-    message_id = message.get("id")
+    raw_id = message.get("id")
+    message_id = None if raw_id is None else str(raw_id)  # damaged lines: any JSON value
     if not usage or not message_id:
         return
     current = {f: usage[f] for f in _USAGE_FIELDS if isinstance(usage.get(f), int)}

@@ -25,11 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from ridgeline.readers.traces.model import TraceBuilder
-from ridgeline.readers.traces.source import as_dict, iter_json_lines, parse_time, text_of
+from ridgeline.readers.traces.source import (
+    as_dict, iter_json_lines, parse_time, text_field, text_of,
+)
 
 NAME = "codex"
 
-_LINE_TYPES = {"session_meta", "response_item", "event_msg", "turn_context", "compacted"}
+# A tuple, not a set: a damaged line may hold an unhashable value as its type.
+_LINE_TYPES = ("session_meta", "response_item", "event_msg", "turn_context", "compacted")
 _EXIT_TEXT = re.compile(r"(?:Process exited with code|Exit code:?)\s*(-?\d+)")
 _USAGE_FIELDS = (
     "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens",
@@ -68,7 +71,7 @@ def read(path: Path, builder: TraceBuilder) -> None:
     for number, line in iter_json_lines(path, builder.malformed):
         at = parse_time(line.get("timestamp"))
         payload = as_dict(line.get("payload"))
-        kind = line.get("type")
+        kind = text_field(line, "type")
         if kind == "session_meta":
             builder.session(str(payload.get("id") or number), number,
                             parse_time(payload.get("timestamp")) or at, cwd=payload.get("cwd"))
@@ -89,7 +92,7 @@ def _response_item(
     payload: dict[str, Any], number: int, at: float | None, builder: TraceBuilder,
     state: _CodexState,
 ) -> None:
-    kind = payload.get("type")
+    kind = text_field(payload, "type")
     if kind in ("function_call", "local_shell_call"):
         name = str(payload.get("name") or "shell")
         builder.tool_call(number, at, name, _command(payload), call_id=payload.get("call_id"),
@@ -113,7 +116,7 @@ def _event(
     payload: dict[str, Any], number: int, at: float | None, builder: TraceBuilder,
     state: _CodexState,
 ) -> None:
-    kind = payload.get("type")
+    kind = text_field(payload, "type")
     if kind == "token_count":
         totals = as_dict(as_dict(payload.get("info")).get("total_token_usage"))
         builder.set_usage(**{f: totals.get(f) for f in _USAGE_FIELDS})

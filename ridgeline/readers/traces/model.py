@@ -242,6 +242,7 @@ class TraceBuilder:
     ) -> None:
         """The agent called a tool; `command` is the shell text for shell tools, and
         `arguments` the call's input, read only for ridgeline's own MCP tools."""
+        call_id = _id_text(call_id)
         self.seen_time(at)
         analysis = self.analysis
         analysis.tool_calls += 1
@@ -277,6 +278,7 @@ class TraceBuilder:
     ) -> None:
         """The result of the call `call_id`; an unknown id (its call cut off) is counted
         as a failure when it failed, and otherwise ignored."""
+        call_id = _id_text(call_id)
         self.seen_time(at)
         call, run = self._open.pop(call_id, (None, None)) if call_id is not None else (None, None)
         if run is not None:
@@ -316,7 +318,7 @@ class TraceBuilder:
     def message(self, role: str, text: str | None, line: int, at: float | None) -> None:
         """Prose from the agent: kept only when it claims a best result or a regression."""
         self.seen_time(at)
-        if role != "assistant" or not text:
+        if role != "assistant" or not isinstance(text, str) or not text:
             return
         for kind, data in claims_in(text):
             self._event(kind, line, at, data)
@@ -389,3 +391,10 @@ class TraceBuilder:
                     if isinstance(v, int | float) and not isinstance(v, bool)
                 }
         return events
+
+
+def _id_text(call_id: Any) -> str | None:
+    # A damaged transcript may carry a list or an object as a call id; as text it can
+    # still pair a call with its result, and it can be used as a key.
+    return None if call_id is None else str(call_id)
+

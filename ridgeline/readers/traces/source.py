@@ -144,3 +144,10 @@ def as_list(value: Any) -> list[Any]:
 def _short(error: Exception) -> str:
     text = str(error)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def text_field(record: dict[str, Any], key: str) -> str | None:
+    """A field that should be text, or None when a damaged line holds something else."""
+    value = record.get(key)
+    return value if isinstance(value, str) else None
+
