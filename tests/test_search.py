@@ -256,3 +256,18 @@ def test_large_ledgers_leave_out_words_most_items_share(sqlite_location, monkeyp
     assert kept == ["buffer", "overflowed"]
     assert only_common == ["timing"]  # the rarest word that occurs at all is kept
     assert hits[0].item.text == "kernel crashed when the shared buffer overflowed"
+
+
+def test_filter_finds_a_match_ranked_below_the_first_five_hundred(sqlite_location):
+    import ridgeline
+
+    with ridgeline.open(sqlite_location) as ledger:
+        with ledger.transaction():
+            for i in range(600):
+                ledger.add_note(f"kernel kernel kernel tuning pass {i}")
+            ledger.add_note("a long note that mentions the kernel only once among many "
+                            "other words about scheduling and memory", tags=["rare"])
+
+        hits = ledger.search("kernel", tags=["rare"], mode="bm25")
+
+    assert [hit.item.tags for hit in hits] == [("rare",)]

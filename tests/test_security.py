@@ -39,7 +39,7 @@ REVIEWED = {
     },
     "recall/search.py": {
         "alias", "score", "text", "tables", "match", "' AND '.join(clauses)",
-        "max(int(limit), _TIE_DEPTH)", "', '.join('?' * len(run_ids))",
+        "wanted", "_FAST_DEPTH", "', '.join('?' * len(run_ids))",
     },
     "storage/migrations.py": {"fts", "column", "table", "tokenize"},
     "storage/postgres.py": {"LOCK_TIMEOUT_MS", "column", "table", "lock_key"},

@@ -62,6 +62,28 @@ _MEMORY_SOURCE = {
         "m.text",
     ),
 }
+# SQLite first takes the best-scored matches from the index alone, then joins and filters
+# those few: joining every match before sorting read each matching row of the table. When
+# filters leave fewer hits than asked for, the exact form above runs instead.
+_FAST_DEPTH = 500
+_FAST_SQLITE = {
+    "memory": (
+        "(SELECT rowid AS id, -bm25(memory_fts) AS score FROM memory_fts "
+        f"WHERE memory_fts MATCH ? ORDER BY score DESC LIMIT {_FAST_DEPTH}) f "
+        "JOIN memory_items m ON m.id = f.id",
+        "1 = 1",
+        "f.score",
+        "m.text",
+    ),
+    "run": (
+        "(SELECT rowid AS id, -bm25(run_fts) AS score FROM run_fts "
+        f"WHERE run_fts MATCH ? ORDER BY score DESC LIMIT {_FAST_DEPTH}) f "
+        "JOIN runs r ON r.id = f.id",
+        "1 = 1",
+        "f.score",
+        "r.description",
+    ),
+}
 _RUN_SOURCE = {
     "sqlite": (
         "run_fts JOIN runs r ON r.id = run_fts.rowid",
@@ -245,16 +267,36 @@ def _match(
     limit: int,
     alias: str = "m",
 ) -> list[tuple[int, float]]:
+    wanted = max(int(limit), _TIE_DEPTH)
+    fast = _FAST_SQLITE["run" if alias == "r" else "memory"]
+    rows = []
+    if ledger.storage.dialect == "sqlite":
+        rows = _ranked_rows(ledger, fast, expression, clauses, params, wanted, alias)
+    if len(rows) < wanted:
+        rows = _ranked_rows(ledger, source, expression, clauses, params, wanted, alias)
+    return [(int(row_id), value + _coverage(terms, found)) for row_id, value, found in rows]
+
+
+def _ranked_rows(
+    ledger: Ledger,
+    source: tuple[str, str, str, str],
+    expression: str,
+    clauses: list[str],
+    params: list[Any],
+    wanted: int,
+    alias: str,
+) -> list[tuple]:
     tables, match, score, text = source
     # PostgreSQL's score repeats the query; FTS5's bm25() takes no parameter.
     score_params = [expression] if "?" in score else []
+    # The expression is bound where the source names it: in the FROM subquery of the fast
+    # SQLite form, in the WHERE clause otherwise. Both come after the score.
     sql = (
         f"SELECT {alias}.id, {score} AS score, {text} FROM {tables} "
         f"WHERE {match} AND {' AND '.join(clauses)} ORDER BY score DESC, {alias}.id "
-        f"LIMIT {max(int(limit), _TIE_DEPTH):d}"
+        f"LIMIT {wanted:d}"
     )
-    rows = ledger._read(sql, [*score_params, expression, *params])
-    return [(int(row_id), value + _coverage(terms, found)) for row_id, value, found in rows]
+    return ledger._read(sql, [*score_params, expression, *params])
 
 
 def _coverage(terms: list[str], text: str) -> float:
