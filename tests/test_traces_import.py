@@ -247,3 +247,29 @@ def test_analyze_never_creates_a_ledger(ridgeline_bin, tmp_path):
                    capture_output=True, text=True, check=True)
 
     assert not missing.exists()
+
+
+def test_import_declares_objectives_whose_name_tells_the_direction(ledger, tmp_path):
+    path, _ = _benchmark_session(tmp_path)
+
+    summary = import_trace(ledger, path)
+
+    assert summary["objectives"] == [{"name": "tok_per_sec", "direction": "max"}]
+    best = ledger.frontier()["objectives"][0]["best"]
+    assert best["value"] == 55.2
+    # A second import declares nothing new.
+    assert import_trace(ledger, path)["objectives"] == []
+
+
+def test_imported_transcript_draws_an_evolution_chart(ridgeline_bin, db_location, tmp_path):
+    path, _ = _benchmark_session(tmp_path)
+    subprocess.run([ridgeline_bin, "--db", db_location, "trace", "import", str(path)],
+                   check=True, capture_output=True)
+
+    chart = subprocess.run(
+        [ridgeline_bin, "--db", db_location, "chart", "evolution", "-o", str(tmp_path / "e.png")],
+        capture_output=True, text=True,
+    )
+
+    assert chart.returncode == 0, chart.stderr
+    assert (tmp_path / "e.png").stat().st_size > 1000

@@ -110,6 +110,9 @@ def _print_import(file: str, summary: dict[str, Any]) -> None:
         return
     click.echo(f"{file}: {summary['format']} transcript, {summary['runs']} new runs, "
                f"{summary['events']} new events")
+    for objective in summary.get("objectives", []):
+        click.echo(f"  objective {objective['name']}: {objective['direction']} (its name says "
+                   "so; change it with 'ridgeline objective add')", err=True)
     if summary["recorded_by_agent"]:
         click.echo(f"  {summary['recorded_by_agent']} runs left out: the agent recorded "
                    "them itself")

@@ -77,6 +77,7 @@ def import_trace(ledger: Any, path: str | Path, analysis: TraceAnalysis | None =
             _add_event(ledger, "session_start", session, print_key, fallback_time)
         for compaction in analysis.compactions:
             _add_event(ledger, "compaction", compaction, print_key, fallback_time)
+        declared = declare_objectives(ledger, analysis)
     if skipped:
         logger.info("%s: %d benchmark commands showed no metric and no failure (lines %s)",
                     path, len(skipped), ", ".join(map(str, skipped[:20])))
@@ -87,7 +88,28 @@ def import_trace(ledger: Any, path: str | Path, analysis: TraceAnalysis | None =
         "events": len(ledger.events()) - events_before,
         "skipped": skipped,
         "malformed": analysis.malformed_count,
+        "objectives": declared,
     }
+
+
+def declare_objectives(ledger: Any, analysis: TraceAnalysis) -> list[dict[str, str]]:
+    """Declare the metrics the transcript's runs report, where the name tells the direction.
+
+    A transcript never says whether higher is better; without an objective the frontier
+    and the charts would have nothing to show. Metrics the ledger already declares, and
+    names that say nothing (`score`), are left alone.
+    """
+    from ridgeline.readers.results import name_direction
+
+    known = {objective.name for objective in ledger.objectives()}
+    names = dict.fromkeys(name for run in analysis.runs for name in run.metrics)
+    declared = []
+    for name in names:
+        direction = None if name in known else name_direction(name)
+        if direction is not None:
+            ledger.add_objective(name, direction)
+            declared.append({"name": name, "direction": direction})
+    return declared
 
 
 def recorded_by_agent(analysis: TraceAnalysis) -> set[int]:
