@@ -198,4 +198,9 @@ def note_forget(ledger: Ledger, item_id: int, as_json: bool) -> None:
     _done(item, "forgotten", as_json)
 
 
+# Lessons and notes share one numbering, so these work on either; a lesson's user looks
+# for them under `lesson` too.
+for _shared in (note_update, note_history, note_forget):
+    lesson.add_command(_shared)
+
 COMMANDS = [lesson, note]

@@ -126,3 +126,22 @@ def test_search_with_query_syntax_does_not_fail(cli):
     result = cli("note", "search", 'NEAR("gpu" -memory*) AND :(', "--mode", "bm25")
 
     assert result.returncode == 0
+
+
+def test_lesson_group_has_update_history_and_forget(ridgeline_bin, tmp_path):
+    import json
+    import subprocess
+
+    db = str(tmp_path / "l.db")
+
+    def run(*args):
+        return subprocess.run([ridgeline_bin, "--db", db, *args], capture_output=True,
+                              text=True, check=True).stdout
+
+    run("lesson", "add", "halve the batch when memory is tight")
+    run("lesson", "update", "1", "--text", "halve the batch size when memory is tight")
+    run("lesson", "forget", "1")
+
+    history = json.loads(run("lesson", "history", "1", "--json"))
+    assert [entry["action"] for entry in history] == ["create", "update", "forget"]
+    assert json.loads(run("lesson", "list", "--json")) == []
