@@ -173,6 +173,10 @@ def record(ledger: Ledger, version_name, metrics, json_in: bool, as_json: bool, 
         if value is not None:
             data[renamed.get(option, option)] = value
     run = ledger.record(**data)
+    if run.version and run.intent == "attempt" and ledger.version(run.version).status == "failed":
+        # Not an error, but a user expecting a record deserves to know why none came.
+        click.echo(f"note: version {run.version} is marked failed, so this run cannot set a "
+                   "record", err=True)
     if as_json:
         print_json(run.to_dict())
         return
