@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 import ridgeline
-from ridgeline.cli.options import json_option, print_json, print_table
+from ridgeline.cli.options import check_explicit_location, json_option, print_json, print_table
 from ridgeline.location import resolve_location
 
 
@@ -29,6 +29,9 @@ def migrate(ctx: click.Context, source: str | None, destination: str, replace: b
     empty unless --replace is given.
     """
     source_location = resolve_location(source or (ctx.find_root().obj or {}).get("db"))
+    # A mistyped source must not become a new, empty ledger copied over the destination.
+    check_explicit_location(source_location, "runs")
+    check_explicit_location(destination, "migrate")
     with ridgeline.open(source_location) as origin, ridgeline.open(destination) as target:
         report = origin.copy_into(target, replace=replace)
         rows = [{"table": table, "rows": count} for table, count in report.rows.items()]

@@ -47,3 +47,16 @@ def test_infinite_metric_from_the_cli_is_one_line_error(ridgeline_bin, tmp_path)
     assert result.stderr.strip() == (
         "error: field 'x': expected a finite number, got 'inf'; record a broken result as a crash"
     )
+
+
+def test_migrate_from_a_mistyped_source_leaves_the_destination_alone(ridgeline_bin, tmp_path):
+    target = str(tmp_path / "kept.db")
+    run(ridgeline_bin, "--db", target, "record", "--version", "a", "--metric", "x=1")
+
+    result = run(ridgeline_bin, "migrate", "--from", str(tmp_path / "tpyo.db"), "--to", target,
+                  "--replace")
+
+    assert result.returncode == 1 and "no ledger at" in result.stderr
+    assert not (tmp_path / "tpyo.db").exists()
+    listed = run(ridgeline_bin, "--db", target, "runs", "--json")
+    assert len(__import__("json").loads(listed.stdout)) == 1
