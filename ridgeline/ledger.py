@@ -399,11 +399,12 @@ class Ledger:
         self, cursor: Cursor, name: str, version_id: int, parents: Sequence[str]
     ) -> None:
         parent_ids = []
+        descendants = self._descendants(cursor, version_id)
         for parent in dict.fromkeys(_clean_name(p, "parent") for p in parents):
             if parent == name:
                 raise ConflictError(f"version {name!r} cannot be its own parent")
             parent_id = self._version_id(cursor, parent)
-            if name in self._ancestors(cursor, parent):
+            if parent_id in descendants:
                 raise ConflictError(
                     f"version {name!r} cannot have parent {parent!r}: {parent!r} already "
                     f"descends from {name!r}"
@@ -415,22 +416,18 @@ class Ledger:
             [(version_id, parent_id, i) for i, parent_id in enumerate(parent_ids)],
         )
 
-    def _ancestors(self, cursor: Cursor, name: str) -> set[str]:
+    def _descendants(self, cursor: Cursor, version_id: int) -> set[int]:
+        # A parent that descends from the version would close a loop. Walking down from
+        # the version is cheap where it matters: a new version has no descendants yet.
         rows = cursor.execute(
-            "SELECT v.name, p.name FROM version_parents vp "
-            "JOIN versions v ON v.id = vp.version_id JOIN versions p ON p.id = vp.parent_id"
+            "WITH RECURSIVE down (id) AS ("
+            " SELECT version_id FROM version_parents WHERE parent_id = ?"
+            " UNION SELECT vp.version_id FROM version_parents vp JOIN down"
+            " ON vp.parent_id = down.id"
+            ") SELECT id FROM down",
+            (version_id,),
         )
-        parents_of: dict[str, list[str]] = defaultdict(list)
-        for child, parent in rows:
-            parents_of[child].append(parent)
-        seen: set[str] = set()
-        stack = [name]
-        while stack:
-            for parent in parents_of.get(stack.pop(), []):
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-        return seen
+        return {row[0] for row in rows}
 
     def _version_id(self, cursor: Cursor, name: str) -> int:
         if name in self._version_ids:
@@ -461,10 +458,15 @@ class Ledger:
             f"FROM versions v LEFT JOIN regimes g ON g.id = v.regime_id {where} ORDER BY v.id",
             params,
         )
+        # For one version, read its own parents only: `set_version` returns the version it
+        # saved, and reading every parent link each time made big imports quadratic.
+        only = "WHERE vp.version_id = ?" if len(rows) == 1 else ""
         parents: dict[int, list[str]] = defaultdict(list)
         for child_id, parent in self._read(
             "SELECT vp.version_id, p.name FROM version_parents vp "
-            "JOIN versions p ON p.id = vp.parent_id ORDER BY vp.version_id, vp.position"
+            f"JOIN versions p ON p.id = vp.parent_id {only} "
+            "ORDER BY vp.version_id, vp.position",
+            (rows[0][0],) if only else (),
         ):
             parents[child_id].append(parent)
         return [

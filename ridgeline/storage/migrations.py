@@ -212,10 +212,16 @@ def m004_summary_indexes(dialect: str) -> list[str]:
 
 
 #: Every migration, in order of number.
+def m008_parent_index(dialect: str) -> list[str]:
+    """Children by parent, for the loop check that runs whenever parents are set."""
+    return ["CREATE INDEX version_parents_parent ON version_parents (parent_id)"]
+
+
 MIGRATIONS: list[Callable[[str], list[str]]] = [
     m001_core,
     m002_memory_search,
     m004_summary_indexes,
+    m008_parent_index,
 ]
 
 
