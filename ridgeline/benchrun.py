@@ -397,7 +397,9 @@ def _record(ledger: Ledger, setup: _Setup, process: ProcessResult,
     state = setup.state
     run = ledger.record(
         version=setup.version,
-        metrics=metrics,
+        # The ledger refuses infinities; the crash reason above already names them, and the
+        # run must still be stored.
+        metrics={k: (v if math.isfinite(v) else None) for k, v in metrics.items()},
         intent=setup.intent,
         outcome="crash" if reason else "ok",
         reason=reason,

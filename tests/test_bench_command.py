@@ -259,3 +259,17 @@ def child_alive(pid: int) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+def test_infinite_metric_is_a_crash_that_is_still_recorded(
+    ridgeline_bin, sqlite_location, repo, control
+):
+    command = [sys.executable, "-c", "print('{\"val_bpb\": 1e999, \"memory_gb\": 2}')"]
+
+    done = run_bench(ridgeline_bin, sqlite_location, repo, control,
+                     "--objective", "val_bpb:min", command=command)
+
+    [run] = runs_of(sqlite_location)
+    assert run.outcome == "crash" and run.reason == "metric val_bpb is infinite"
+    assert run.metrics == {"val_bpb": None, "memory_gb": 2.0}
+    assert "Traceback" not in done.stderr
