@@ -77,6 +77,9 @@ def save(figure: Figure, path: str | Path) -> Path:
         raise InputError(
             f"expected a .png or .svg file, got {path.name!r}", field="--output"
         )
+    from ridgeline.report import check_output_folder
+
+    check_output_folder(path)
     figure.savefig(path, format=extension, dpi=120)
     logger.info("wrote %s", path)
     return path

@@ -20,6 +20,7 @@ from typing import Any
 
 from ridgeline.analysis import chartdata
 from ridgeline.analysis.regimes import summarize_regimes
+from ridgeline.errors import InputError
 from ridgeline.ledger import Ledger
 from ridgeline.models import Run, Version
 
@@ -64,9 +65,17 @@ def _page(title: str, body: str, data: dict[str, Any]) -> str:
     )
 
 
+def check_output_folder(path: Path) -> None:
+    """Refuse an output file whose folder is missing, before any work is done for it."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"no folder {folder} to write {path.name} into", field="--output")
+
+
 def write_html(text: str, path: str | Path) -> Path:
     """Write a page through a temporary file, so a reader never sees half of it."""
     path = Path(path)
+    check_output_folder(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent or ".", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)

@@ -138,3 +138,24 @@ def test_report_command_writes_the_file(db_location, ridgeline_bin, tmp_path):
     assert result.stdout.strip() == f"wrote {out}"
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_report_into_a_missing_folder_is_one_line(tmp_path, ridgeline_bin, sqlite_location):
+    import subprocess
+
+    import ridgeline
+
+    with ridgeline.open(sqlite_location) as ledger:
+        ledger.add_objective("x", "max")
+        ledger.record(version="a", metrics={"x": 1})
+    for command in (["report"], ["chart", "evolution"]):
+        for name in ("r.html", "r.png"):
+            if command == ["report"] and name == "r.png":
+                continue
+            done = subprocess.run(
+                [ridgeline_bin, "--db", sqlite_location, *command,
+                 "-o", str(tmp_path / "missing" / name)],
+                capture_output=True, text=True,
+            )
+            assert done.returncode == 1, done.stderr
+            assert done.stderr.startswith("error: field '--output': no folder")
