@@ -203,7 +203,8 @@ def _tool_used(payload: dict[str, Any], db: str, bench_pattern: str | None) -> H
         if not bench_pattern and not _matches_setting(ledger, command):
             return HookResult()
         run = record_command(ledger, payload, command, agent=AGENT)
-    return HookResult(json.dumps(_feedback(run)))
+    event = payload.get("hook_event_name")
+    return HookResult(json.dumps(_feedback(run, event if isinstance(event, str) else None)))
 
 
 def _matches_setting(ledger: Any, command: str) -> bool:
@@ -229,11 +230,14 @@ def _matches_setting(ledger: Any, command: str) -> bool:
 _RIDGELINE_BENCH = re.compile(r"\bridgeline\s+bench\b")
 
 
-def _feedback(run: Any) -> dict[str, Any]:
+def _feedback(run: Any, event: str | None) -> dict[str, Any]:
+    # The answer names the event it answers: PostToolUse, or PostToolUseFailure for a
+    # command that failed.
     values = ", ".join(f"{k}={v:.6g}" for k, v in sorted(run.metrics.items()) if v is not None)
     what = f"{run.outcome}" + (f" {values}" if values else f": {run.reason}")
     text = f"ridgeline recorded run {run.id} ({run.version or 'no version'}, {what})."
-    return {"hookSpecificOutput": {"hookEventName": "PostToolUse", "additionalContext": text}}
+    return {"hookSpecificOutput": {"hookEventName": event or "PostToolUse",
+                                   "additionalContext": text}}
 
 
 def resolve_ledger(project: Path, db: str | None) -> str:
