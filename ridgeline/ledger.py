@@ -535,8 +535,13 @@ class Ledger:
         reason, command, description = (
             None if text is None else redact(text) for text in (reason, command, description)
         )
-        key = key or uuid.uuid4().hex
+        given_key, key = key, key or uuid.uuid4().hex
         with self._write() as cursor:
+            # A retried key is looked up first: on PostgreSQL an insert that loses to ON
+            # CONFLICT still uses up a sequence number, and run ids would skip.
+            existing = given_key and cursor.one("SELECT id FROM runs WHERE key = ?", (key,))
+            if existing:
+                return self._load_runs("WHERE r.id = ?", (existing[0],))[0]
             version_id = (
                 self._version_id(cursor, _clean_name(version, "version")) if version else None
             )

@@ -92,6 +92,8 @@ def test_idempotency_key_stores_one_run(ledger):
 
     assert first.id == second.id
     assert ledger.count_runs() == 1
+    # A retry uses up no run id, on PostgreSQL either.
+    assert ledger.record(version="a", metrics={"x": 2}).id == first.id + 1
 
 
 def test_ok_run_without_metric_is_refused(ledger):
