@@ -217,8 +217,8 @@ _LABEL_GAP = 0.07
 
 
 def _place_labels(data: EvolutionData) -> list[tuple[Any, tuple[int, int]]]:
-    """Each label with its lane; a record label that would overprint a neighbour in both
-    lanes is left out. The last record and late versions are always named."""
+    """Each label with its lane; a label that would overprint a neighbour in both lanes is
+    left out. The last record is always named."""
     ordered = sorted(data.labels, key=lambda label: label.hours)
     last_record = max(
         (label for label in ordered if label.why == "record"),
@@ -229,7 +229,7 @@ def _place_labels(data: EvolutionData) -> list[tuple[Any, tuple[int, int]]]:
     placed = []
     for label in ordered:
         free = [i for i, end in enumerate(lane_ends) if label.hours - end >= gap]
-        must = label is last_record or label.why != "record"
+        must = label is last_record
         if not free and not must:
             continue
         lane = free[0] if free else min(range(len(_LANES)), key=lambda i: lane_ends[i])
