@@ -276,6 +276,17 @@ def crash_reason(result: ProcessResult, metrics: dict[str, float],
     return None
 
 
+def ledger_paths(ledger: Ledger) -> list[Path]:
+    """The ledger's own files and artifacts. With `--db` inside the work tree they would
+    otherwise make every run look like a new, dirty version."""
+    paths = [ledger.artifact_dir]
+    if ledger.storage.dialect == "sqlite":
+        database = Path(ledger.location)
+        paths += [database.with_name(database.name + suffix)
+                  for suffix in ("", "-wal", "-shm", "-journal")]
+    return paths
+
+
 def default_version(state: gitinfo.GitState | None) -> str:
     """The version name used when none is given: the commit, marked when dirty."""
     if state is None:
@@ -330,7 +341,7 @@ def bench(
     folder = Path(cwd or Path.cwd()).resolve()
     patterns = ledger.get_setting(PATTERNS_SETTING, []) or []
     compile_patterns(patterns)  # a bad pattern fails now, not after a long benchmark
-    state = gitinfo.current_state(folder)
+    state = gitinfo.current_state(folder, ledger_paths(ledger))
     version = version or default_version(state)
     _prepare_version(ledger, folder, version, state)
     ledger.set_setting(COMMAND_SETTING, shlex.join(argv))
@@ -600,7 +611,7 @@ def workspace_status(ledger: Ledger, cwd: str | Path | None = None) -> dict[str,
     from ridgeline.analysis.advice import describe_workspace
 
     folder = Path(cwd or Path.cwd()).resolve()
-    state = gitinfo.current_state(folder)
+    state = gitinfo.current_state(folder, ledger_paths(ledger))
     if state is None:
         raise InputError(f"{folder} is not inside a git repository with a commit")
     status = describe_workspace(ledger, gitinfo.recent_commits(folder, limit=500),

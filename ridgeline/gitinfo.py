@@ -13,7 +13,7 @@ import logging
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -68,25 +68,42 @@ def recent_commits(folder: str | Path, limit: int = 200) -> list[str]:
     return output.split()
 
 
-def current_state(folder: str | Path) -> GitState | None:
+def current_state(folder: str | Path, ignore: Sequence[Path] = ()) -> GitState | None:
     """HEAD, the branch, and whether (and how) the tree differs from HEAD.
 
     The diff hash covers tracked changes (staged or not) and the names and contents of
     untracked files that are not ignored, so two dirty trees with the same edits share it.
-    Returns None outside a repository or before the first commit.
+    Untracked files at or under `ignore` (the ledger's own file and artifacts, when they
+    live in the tree) count for neither. Returns None outside a repository or before the
+    first commit.
     """
     commit = head_commit(folder)
     if commit is None:
         return None
     branch = git(folder, "symbolic-ref", "--quiet", "--short", "HEAD", check=False) or None
-    status = git(folder, "status", "--porcelain", "--untracked-files=all")
-    if not status:
+    root = repository_root(folder) or Path(folder)
+    tracked = git(root, "status", "--porcelain", "--untracked-files=no")
+    if not tracked and not _untracked(root, ignore):
         return GitState(commit, branch, False, None)
-    return GitState(commit, branch, True, diff_hash(folder))
+    return GitState(commit, branch, True, diff_hash(folder, ignore))
 
 
-def diff_hash(folder: str | Path) -> str:
-    """A SHA-256 of the tree's differences from HEAD, untracked files included."""
+def _untracked(root: Path, ignore: Sequence[Path]) -> list[str]:
+    names = git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0")
+    skipped = [Path(p).resolve() for p in ignore]
+    return sorted(
+        name for name in names
+        if name and not any(_within((root / name).resolve(), path) for path in skipped)
+    )
+
+
+def _within(path: Path, folder_or_file: Path) -> bool:
+    return path == folder_or_file or folder_or_file in path.parents
+
+
+def diff_hash(folder: str | Path, ignore: Sequence[Path] = ()) -> str:
+    """A SHA-256 of the tree's differences from HEAD, untracked files included (except
+    those at or under `ignore`)."""
     digest = hashlib.sha256()
     root = repository_root(folder) or Path(folder)
     tracked = subprocess.run(
@@ -94,8 +111,7 @@ def diff_hash(folder: str | Path) -> str:
         cwd=root, capture_output=True, check=True,
     ).stdout
     digest.update(tracked)
-    untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z")
-    for name in sorted(n for n in untracked.split("\0") if n):
+    for name in _untracked(root, ignore):
         digest.update(b"\0untracked\0" + name.encode())
         path = root / name
         if path.is_file():

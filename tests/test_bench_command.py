@@ -273,3 +273,13 @@ def test_infinite_metric_is_a_crash_that_is_still_recorded(
     assert run.outcome == "crash" and run.reason == "metric val_bpb is infinite"
     assert run.metrics == {"val_bpb": None, "memory_gb": 2.0}
     assert "Traceback" not in done.stderr
+
+
+def test_a_ledger_inside_the_work_tree_does_not_make_runs_dirty(ridgeline_bin, repo, control):
+    inside = str(Path(repo) / "ledger.db")
+
+    for _ in range(2):
+        run_bench(ridgeline_bin, inside, repo, control)
+
+    versions = {run.version for run in runs_of(inside)}
+    assert len(versions) == 1 and all(not run.dirty for run in runs_of(inside))

@@ -30,7 +30,7 @@ def record_command(ledger: Ledger, payload: dict[str, Any], command: str, *, age
     session = payload.get("session_id")
     tool_use = payload.get("tool_use_id")
     description = (payload.get("tool_input") or {}).get("description")
-    state = _git_state(payload.get("cwd"))
+    state = _git_state(payload.get("cwd"), ledger)
     return ledger.record(
         version=_version(command, state),
         metrics=metrics if failure is None else usable or None,
@@ -91,12 +91,13 @@ def _version(command: str, state: Any) -> str | None:
     return default_version(state)
 
 
-def _git_state(cwd: Any) -> Any:
+def _git_state(cwd: Any, ledger: Ledger) -> Any:
     if not isinstance(cwd, str) or not Path(cwd).is_dir():
         return None
+    from ridgeline.benchrun import ledger_paths
     from ridgeline.gitinfo import current_state
 
     try:
-        return current_state(cwd)
+        return current_state(cwd, ledger_paths(ledger))
     except InputError:  # git is missing or failed: the run matters more than its commit
         return None
