@@ -438,3 +438,11 @@ def test_identifier_that_comes_back_later_is_reported(sqlite_ledger, tmp_path):
 
     # Line 3 repeats line 2 straight away (a re-run); line 5 returns after another id.
     assert report.scattered_versions == {"1": [2, 3, 5]}
+
+
+def test_skip_bad_counts_each_row_once(sqlite_ledger, tmp_path):
+    path = write(tmp_path, "commit\tval_bpb\tstatus\na\t1.0\tkeep\nb\tfast\tkeep\nc\t0.9\tkeep\n")
+
+    report = import_results(sqlite_ledger, path, skip_bad=True)
+
+    assert (report.rows, report.imported, len(report.skipped)) == (3, 2, 1)

@@ -329,6 +329,8 @@ def parse_results(
             results file; the message names the file, the line and the column.
     """
     header, rows, errors = split_rows(text, file)
+    # Rows that could not even be split are not in `rows`; rows that fail later are.
+    total_rows = len(rows) + len(errors)
     layout = detect_layout(header, rows)
     entries = []
     for line, fields in rows:
@@ -347,7 +349,7 @@ def parse_results(
     chosen = choose_objectives(layout, entries, objectives or {}, file,
                                source=source, known=known)
     settle_outcomes(entries, chosen, layout)
-    return ParsedResults(file, layout, entries, chosen, skipped, len(rows) + len(errors))
+    return ParsedResults(file, layout, entries, chosen, skipped, total_rows)
 
 
 def _column_note(error: InputError) -> str:
