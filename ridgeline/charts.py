@@ -428,6 +428,10 @@ def _draw_reference_points(axes: Axes, data: ParetoData) -> None:
             zorder=5, label=name,
         )
         marker_artist.set_gid(f"pareto:{name}")
+        # A version measured at the reference point is named already; a second name on
+        # the same spot would print over the first.
+        if any((p.x, p.y) == tuple(point) for p in (*data.frontier, *data.others)):
+            continue
         axes.annotate(
             name, xy=point, xytext=(7, -4), textcoords="offset points", fontsize=9,
             color=colour,
