@@ -164,6 +164,9 @@ def read_record_json(stream) -> dict[str, Any]:
 def record(ledger: Ledger, version_name, metrics, json_in: bool, as_json: bool, **fields) -> None:
     """Record one benchmark run. A crash may carry no metric."""
     data: dict[str, Any] = read_record_json(sys.stdin) if json_in else {}
+    if version_name is not None and not version_name.strip():
+        raise InputError("an empty version name; leave --version out for no version",
+                         field="--version")
     if version_name:
         data["version"] = version_name
     if metrics:

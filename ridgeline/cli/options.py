@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 import ridgeline
-from ridgeline.errors import NotFoundError
+from ridgeline.errors import InputError, NotFoundError
 from ridgeline.ledger import Ledger
 from ridgeline.storage import is_postgres_url
 
@@ -58,6 +58,9 @@ def check_explicit_location(location: str | None, command: str) -> None:
     a new ledger in a new place); a missing file is refused for commands that only read.
     The default location (inside the git directory) is created as needed.
     """
+    if location is not None and not str(location).strip():
+        raise InputError("an empty ledger location; leave --db out for the default",
+                         field="--db")
     if not location or is_postgres_url(str(location)) or "://" in str(location):
         return
     path = Path(location).expanduser()

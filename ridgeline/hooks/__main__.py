@@ -11,6 +11,8 @@ import argparse
 import json
 import sys
 
+from ridgeline.errors import RidgelineError
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ridgeline.hooks")
@@ -28,13 +30,23 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001
         # A hook must never break the agent's session: whatever went wrong (a locked
         # ledger, a bad payload, a bug), say so on stderr and let the agent carry on.
-        print(f"ridgeline hook: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"ridgeline hook: {_describe(error)}", file=sys.stderr)
         return 0
     if result.stdout:
         print(result.stdout)
     if result.stderr:
         print(result.stderr, file=sys.stderr)
     return 0
+
+
+def _describe(error: Exception) -> str:
+    # Input problems read as a sentence; anything else keeps its class name, which is
+    # what a bug report needs.
+    if isinstance(error, json.JSONDecodeError):
+        return f"the payload on stdin is not JSON ({error.msg} at line {error.lineno})"
+    if isinstance(error, RidgelineError | ValueError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
 if __name__ == "__main__":

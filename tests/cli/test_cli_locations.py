@@ -60,3 +60,12 @@ def test_migrate_from_a_mistyped_source_leaves_the_destination_alone(ridgeline_b
     assert not (tmp_path / "tpyo.db").exists()
     listed = run(ridgeline_bin, "--db", target, "runs", "--json")
     assert len(__import__("json").loads(listed.stdout)) == 1
+
+
+def test_empty_db_and_empty_version_are_refused(ridgeline_bin, tmp_path):
+    empty_db = run(ridgeline_bin, "--db", "", "runs")
+    empty_version = run(ridgeline_bin, "--db", str(tmp_path / "l.db"), "record",
+                        "--version", "", "--metric", "x=1")
+
+    assert empty_db.returncode == 1 and "field '--db'" in empty_db.stderr
+    assert empty_version.returncode == 1 and "field '--version'" in empty_version.stderr
