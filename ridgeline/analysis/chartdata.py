@@ -354,15 +354,6 @@ def _outline(dots: Sequence[Dot], max_dots: int, span: float) -> set[int]:
     return {dots[i].run for i in np.r_[order[first], order[last]]}
 
 
-def _every_nth(points: list[tuple[float, int]], most: int) -> list[tuple[float, int]]:
-    # Cumulative tool calls only grow, so a sample keeps the line's shape; keep the end.
-    if len(points) <= most:
-        return points
-    step = -(-len(points) // most)
-    sample = points[::step]
-    return sample if sample[-1] == points[-1] else [*sample, points[-1]]
-
-
 # -- bands ----------------------------------------------------------------------------
 
 
