@@ -40,7 +40,8 @@ def ledger_command(function: Callable[..., Any]) -> Callable[..., Any]:
 # whose runs are all gone.
 READ_ONLY_COMMANDS = {
     "runs", "versions", "show", "frontier", "objective list", "lesson list", "lesson search",
-    "note list", "note search", "note history", "lesson history", "regimes", "advise", "validations",
+    "note list", "note search", "note history", "lesson history", "regimes", "advise",
+    "validations",
     "brief", "report", "chart evolution", "chart pareto", "serve", "budget show",
 }
 # Not listed though it only reads: `status`, which outside a repository has a better message.
