@@ -236,20 +236,12 @@ def save_log(ledger: Ledger, argv: Sequence[str], cwd: Path, result: ProcessResu
 
 
 def artifact_path(ledger: Ledger, relative: str) -> Path:
-    """The file behind an artifact path stored in the ledger.
+    """The file behind an artifact path stored in the ledger (`Ledger.artifact_path`).
 
     Raises:
         InputError: the path is absolute or leaves the artifact folder (`../`, a symlink).
     """
-    root = Path(ledger.artifact_dir).resolve()
-    if Path(relative).is_absolute():
-        raise InputError(f"artifact paths are relative to {root}, got {relative!r}",
-                         field="artifacts")
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root):
-        raise InputError(f"artifact path {relative!r} leaves the artifact folder {root}",
-                         field="artifacts")
-    return path
+    return ledger.artifact_path(relative)
 
 
 # -- recording --------------------------------------------------------------------------

@@ -120,9 +120,10 @@ def parse_metric_value(name: str, value: Any) -> float | None:
 
 def _reference_value(name: str, value: Any) -> float | None:
     """A baseline or ideal: absent is fine, but a NaN given on purpose is a mistake."""
-    if value is not None and parse_metric_value(name, value) is None:
+    number = parse_metric_value(name, value)
+    if value is not None and number is None:
         raise InputError(f"expected a number, got {value!r}", field=name)
-    return parse_metric_value(name, value)
+    return number
 
 
 def _choice(value: str, allowed: Sequence[str], field: str) -> str:
