@@ -19,7 +19,6 @@ crash is the caller's decision, so it is kept rather than dropped.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Sequence
 
@@ -128,8 +127,3 @@ def _to_float(raw: str | None) -> float | None:
         return float(raw.strip().replace(",", ""))
     except ValueError:
         return None
-
-
-def is_missing(value: float | None) -> bool:
-    """A value that cannot stand as a result: absent or NaN."""
-    return value is None or math.isnan(value)

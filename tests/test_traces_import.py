@@ -273,3 +273,16 @@ def test_imported_transcript_draws_an_evolution_chart(ridgeline_bin, db_location
 
     assert chart.returncode == 0, chart.stderr
     assert (tmp_path / "e.png").stat().st_size > 1000
+
+
+def test_infinite_metric_in_a_transcript_is_a_crash_not_a_failed_import(ledger, tmp_path):
+    transcript = Transcript()
+    transcript.bash("python bench.py", "tok_per_sec: inf\n")
+    transcript.bash("python bench.py", "tok_per_sec: 12.5\n")
+    path = transcript.write(tmp_path / "session.jsonl")
+
+    import_trace(ledger, path)
+
+    assert [(r.outcome, r.reason) for r in ledger.runs()] == [
+        ("crash", "no metric in the output was a finite number"), ("ok", None),
+    ]

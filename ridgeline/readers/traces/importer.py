@@ -137,13 +137,14 @@ def recorded_by_agent(analysis: TraceAnalysis) -> set[int]:
 
 def _record_run(ledger: Any, run: BenchRun, analysis: TraceAnalysis, print_key: str,
                 fallback_time: float) -> bool:
-    metrics = {name: value for name, value in run.metrics.items() if not math.isnan(value)}
+    # NaN and infinity are not results (the ledger refuses infinity): such a run crashed.
+    metrics = {name: value for name, value in run.metrics.items() if math.isfinite(value)}
     if run.crashed:
         outcome, reason = "crash", f"exit status {run.exit_status}"
     elif metrics:
         outcome, reason = "ok", None
     elif run.metrics:
-        outcome, reason = "crash", "every metric in the output was NaN"
+        outcome, reason = "crash", "no metric in the output was a finite number"
     else:
         # No metric and no failure: nothing the ledger could plot.
         return False
